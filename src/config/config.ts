@@ -1,0 +1,198 @@
+/**
+ * vidpipe.config.json: what `vidpipe init` writes and every verb reads. Validated by a JSON schema (ajv) so a bad
+ * field is named with what it should be. The file holds no secret: keys live in the secrets file (./secrets.ts).
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { JOB_STATUSES, type JobStatus } from '../events/types.js';
+
+export const TEMPLATE_NAMES = ['mp4', 'hls', 'thumbnails'] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+
+export interface RetryPolicyConfig {
+  /** 0–185 (EventBridge RetryPolicy). */
+  maximumRetryAttempts: number;
+  /** 60–86400 seconds. */
+  maximumEventAgeInSeconds: number;
+}
+
+export interface ListenConfig {
+  port?: number;
+  host?: string;
+  db?: string;
+}
+
+export interface VidpipeConfig {
+  /** Lower-case name every AWS resource name is derived from. */
+  app: string;
+  region?: string;
+  inputBucket: string;
+  outputBucket: string;
+  listener: {
+    /** The listener's public HTTPS URL, the API destination's endpoint (full path included). */
+    url?: string;
+    /** How the EventBridge connection authenticates: an API key header, or Basic. */
+    auth: 'API_KEY' | 'BASIC';
+    /** The API key header name (EventBridge ApiKeyName). */
+    authHeader: string;
+  };
+  /** Settings of the local `vidpipe listen`, below flags and environment. */
+  listen?: ListenConfig;
+  templates: TemplateName[];
+  /** MediaConvert statuses the rule forwards. */
+  statuses: JobStatus[];
+  trigger: 'lambda' | 'none';
+  /** Optional S3 key suffix filter for the trigger (e.g. ".mp4"). */
+  triggerSuffix?: string;
+  /** API destination InvocationRateLimitPerSecond. */
+  rateLimitPerSecond: number;
+  retryPolicy: RetryPolicyConfig;
+  deadLetterQueue: boolean;
+  /** Also match the simulator's custom source in the rule, so `simulate-complete --via eventbridge` reaches the listener. */
+  allowSimulatorSource: boolean;
+  simulatorSource: string;
+  alarmEmail?: string;
+}
+
+export const DEFAULT_SIMULATOR_SOURCE = 'vidpipe.simulator';
+export const DEFAULT_AUTH_HEADER = 'x-api-key';
+export const DEFAULT_LISTENER_PATH = '/aws/listener/eventbridge/video';
+
+export function defaultConfig(app: string): VidpipeConfig {
+  return {
+    app,
+    inputBucket: `${app}-input`,
+    outputBucket: `${app}-output`,
+    listener: { auth: 'API_KEY', authHeader: DEFAULT_AUTH_HEADER },
+    templates: ['mp4', 'hls', 'thumbnails'],
+    statuses: ['COMPLETE', 'ERROR'],
+    trigger: 'lambda',
+    rateLimitPerSecond: 10,
+    retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 },
+    deadLetterQueue: true,
+    allowSimulatorSource: false,
+    simulatorSource: DEFAULT_SIMULATOR_SOURCE,
+  };
+}
+
+// S3 bucket naming rules (3–63 chars, lower-case letters, digits, dots and hyphens, starting and ending alphanumeric).
+const BUCKET = '^(?!xn--)(?!.*\\.\\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['app', 'inputBucket', 'outputBucket', 'listener', 'templates', 'statuses', 'trigger', 'rateLimitPerSecond', 'retryPolicy', 'deadLetterQueue', 'allowSimulatorSource', 'simulatorSource'],
+  properties: {
+    $schema: { type: 'string' },
+    // Names derived from it must fit IAM role names (64) and API destination names (64) with a suffix.
+    app: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,30}[a-z0-9]$' },
+    region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d$' },
+    inputBucket: { type: 'string', pattern: BUCKET },
+    outputBucket: { type: 'string', pattern: BUCKET },
+    listener: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['auth', 'authHeader'],
+      properties: {
+        url: { type: 'string', pattern: '^https?://' },
+        auth: { enum: ['API_KEY', 'BASIC'] },
+        authHeader: { type: 'string', pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$" },
+      },
+    },
+    listen: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        host: { type: 'string', minLength: 1 },
+        db: { type: 'string', minLength: 1 },
+      },
+    },
+    templates: { type: 'array', uniqueItems: true, items: { enum: [...TEMPLATE_NAMES] } },
+    statuses: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...JOB_STATUSES] } },
+    trigger: { enum: ['lambda', 'none'] },
+    triggerSuffix: { type: 'string', maxLength: 64 },
+    rateLimitPerSecond: { type: 'integer', minimum: 1, maximum: 300 },
+    retryPolicy: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maximumRetryAttempts', 'maximumEventAgeInSeconds'],
+      properties: {
+        maximumRetryAttempts: { type: 'integer', minimum: 0, maximum: 185 },
+        maximumEventAgeInSeconds: { type: 'integer', minimum: 60, maximum: 86400 },
+      },
+    },
+    deadLetterQueue: { type: 'boolean' },
+    allowSimulatorSource: { type: 'boolean' },
+    simulatorSource: { type: 'string', pattern: '^(?!aws\\.)[A-Za-z0-9._-]{1,256}$' },
+    alarmEmail: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' },
+  },
+} as const;
+
+type AjvErrors = { instancePath: string; message?: string; params: Record<string, unknown> }[];
+
+let compiled: ((data: unknown) => boolean) & { errors?: AjvErrors | null } | undefined;
+
+async function validator() {
+  if (!compiled) {
+    const { Ajv } = await import('ajv');
+    compiled = new Ajv({ allErrors: true, strict: false }).compile(configSchema);
+  }
+  return compiled;
+}
+
+/** Names the first bad field the way a user reads it: `listener.url: must match pattern "^https?://"`. */
+export function describeSchemaErrors(errors: AjvErrors | null | undefined): string[] {
+  return (errors ?? []).map((e) => {
+    const where = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
+    if (e.params.additionalProperty) return `${where === '(top level)' ? '' : `${where}.`}${String(e.params.additionalProperty)}: is not a known field`;
+    if (e.params.missingProperty) return `${where === '(top level)' ? '' : `${where}.`}${String(e.params.missingProperty)}: is required`;
+    if (e.params.allowedValues) return `${where}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+    return `${where}: ${e.message ?? 'is invalid'}`;
+  });
+}
+
+export async function validateConfig(data: unknown, source: string): Promise<VidpipeConfig> {
+  const validate = await validator();
+  if (!validate(data)) {
+    const problems = describeSchemaErrors(validate.errors);
+    throw new UsageError('CONFIG_INVALID', `${source} is not valid:\n  ${problems.join('\n  ')}`, {
+      hint: 'Fix the field(s) named above, or run `vidpipe init` to write a new config.',
+      details: { problems },
+    });
+  }
+  return data as VidpipeConfig;
+}
+
+/** Loads the config if the file exists; undefined when it does not. */
+export async function loadConfig(configPath: string): Promise<VidpipeConfig | undefined> {
+  if (!existsSync(configPath)) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(configPath, 'utf8'));
+  } catch (err) {
+    throw new UsageError('CONFIG_UNREADABLE', `${configPath} is not valid JSON: ${(err as Error).message}`, {
+      hint: 'Fix the JSON, or run `vidpipe init` to write a new config.',
+    });
+  }
+  return validateConfig(data, path.basename(configPath));
+}
+
+/** Loads the config, or says how to make one. */
+export async function requireConfig(configPath: string): Promise<VidpipeConfig> {
+  const config = await loadConfig(configPath);
+  if (!config)
+    throw new UsageError('CONFIG_MISSING', `No config at ${configPath}.`, {
+      hint: 'Run `vidpipe init` first (or pass --config PATH).',
+    });
+  return config;
+}
+
+/** Writes atomically (temp file + rename), so a crash never leaves half a config. */
+export async function saveConfig(configPath: string, config: VidpipeConfig): Promise<void> {
+  await validateConfig(config, path.basename(configPath));
+  const tmp = `${configPath}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(config, null, 2)}\n`);
+  renameSync(tmp, configPath);
+}
