@@ -7,8 +7,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { JOB_STATUSES, type JobStatus } from '../events/types.js';
 
-export const TEMPLATE_NAMES = ['mp4', 'hls', 'thumbnails'] as const;
-export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+import { JOB_TEMPLATE_NAMES, type JobTemplateName } from '../../templates/job-templates.js';
 
 export interface RetryPolicyConfig {
   /** 0–185 (EventBridge RetryPolicy). */
@@ -39,7 +38,7 @@ export interface VidpipeConfig {
   };
   /** Settings of the local `vidpipe listen`, below flags and environment. */
   listen?: ListenConfig;
-  templates: TemplateName[];
+  templates: JobTemplateName[];
   /** MediaConvert statuses the rule forwards. */
   statuses: JobStatus[];
   trigger: 'lambda' | 'none';
@@ -109,7 +108,7 @@ export const configSchema = {
         db: { type: 'string', minLength: 1 },
       },
     },
-    templates: { type: 'array', uniqueItems: true, items: { enum: [...TEMPLATE_NAMES] } },
+    templates: { type: 'array', uniqueItems: true, items: { enum: [...JOB_TEMPLATE_NAMES] } },
     statuses: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...JOB_STATUSES] } },
     trigger: { enum: ['lambda', 'none'] },
     triggerSuffix: { type: 'string', maxLength: 64 },
