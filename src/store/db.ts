@@ -20,6 +20,7 @@ export interface OpenDatabaseOptions {
 
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const migrations = options.migrations ?? MIGRATIONS;
   let db: Db;
   try {
     db = new Database(file);
@@ -31,10 +32,12 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   }
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 1000}`);
+    // Before anything writes (switching to WAL rewrites the header): a newer database is left exactly as it was.
+    refuseNewer(db, migrations, file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    migrate(db, options.migrations ?? MIGRATIONS, file);
+    migrate(db, migrations, file);
   } catch (err) {
     db.close();
     if (err instanceof VidpipeError) throw err;
@@ -50,8 +53,7 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Runs every pending migration in ONE transaction: a failure leaves the database as it was. */
-export function migrate(db: Db, migrations: readonly Migration[], file = 'the database'): number {
+function refuseNewer(db: Db, migrations: readonly Migration[], file: string): void {
   const latest = migrations.at(-1)?.version ?? 0;
   const current = schemaVersion(db);
   if (current > latest)
@@ -60,6 +62,13 @@ export function migrate(db: Db, migrations: readonly Migration[], file = 'the da
       exitCode: 2,
       details: { schemaVersion: current, supported: latest },
     });
+}
+
+/** Runs every pending migration in ONE transaction: a failure leaves the database as it was. */
+export function migrate(db: Db, migrations: readonly Migration[], file = 'the database'): number {
+  refuseNewer(db, migrations, file);
+  const latest = migrations.at(-1)?.version ?? 0;
+  const current = schemaVersion(db);
   const pending = migrations.filter((m) => m.version > current);
   if (pending.length === 0) return current;
   db.transaction(() => {
