@@ -198,7 +198,8 @@ export function createStore(db: Db) {
       "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1",
     ),
     outboxNextDue: db.prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'pending'"),
-    outboxSettle: db.prepare('UPDATE outbox SET state = ?, attempts = attempts + ?, last_error = ?, sent_at = ? WHERE id = ?'),
+    // last_error keeps the previous failure when a retry succeeds: it says why the message was late.
+    outboxSettle: db.prepare('UPDATE outbox SET state = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error), sent_at = ? WHERE id = ?'),
     outboxRetry: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
     outboxForJob: db.prepare<[string], Record<string, unknown>>('SELECT * FROM outbox WHERE job_id = ? ORDER BY id'),
     jobEvents: db.prepare<[string], Record<string, unknown>>(

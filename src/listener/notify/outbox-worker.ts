@@ -112,8 +112,6 @@ export class OutboxWorker {
     // A newer terminal event replaced the one that queued this message (ERROR, then a later COMPLETE).
     if (!job || job.status !== n.kind) return { state: 'skipped', error: `superseded: the job is now ${job?.status ?? 'gone'}`, attempted: false };
 
-    const now = this.clock();
-    this.nextSendAt = now + this.o.minIntervalMs;
     let response: Response;
     try {
       response = await fetch(webhookUrl, {
@@ -123,6 +121,7 @@ export class OutboxWorker {
         signal: AbortSignal.any([this.stopController.signal, AbortSignal.timeout(this.o.timeoutMs)]),
       });
     } catch (err) {
+      this.spaceNextSend();
       if (this.stopping) return { state: 'aborted' };
       // Never the URL (it is the credential): only the kind of failure.
       const e = err as Error & { cause?: { code?: string } };
@@ -130,6 +129,7 @@ export class OutboxWorker {
       return this.backoff(n, reason);
     }
     const body = (await response.text().catch(() => '')).slice(0, 200);
+    this.spaceNextSend();
     if (response.ok) return { state: 'sent' };
     if (response.status === 429) {
       const seconds = Number(response.headers.get('retry-after'));
@@ -140,6 +140,11 @@ export class OutboxWorker {
     }
     if (response.status >= 500) return this.backoff(n, `${response.status}${body ? ` ${body}` : ''}`);
     return { state: 'failed', error: `${response.status} ${body || response.statusText}`.trim(), attempted: true };
+  }
+
+  /** Counted from the end of the last exchange, so Slack never sees two arrivals closer than the interval. */
+  private spaceNextSend(): void {
+    this.nextSendAt = this.clock() + this.o.minIntervalMs;
   }
 
   private backoff(n: Notification, reason: string): Outcome {
