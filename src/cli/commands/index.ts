@@ -3,7 +3,8 @@
  * lazily inside the action.
  */
 import type { Command } from 'commander';
+import { registerListen } from './listen.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerListen(program);
 }
