@@ -314,7 +314,7 @@ export async function startMediaConvertFake(options: { region?: string; accountI
       const job = jobs.get(id);
       if (!job) throw new Error(`MediaConvert fake: no job ${id}`);
       const now = epochSeconds();
-      const timing = { ...(job.timing as WireObject), ...(status === 'PROGRESSING' ? { startTime: now } : {}) };
+      const timing: WireObject = { ...(job.timing as WireObject), ...(status === 'PROGRESSING' ? { startTime: now } : {}) };
       if (status === 'COMPLETE' || status === 'ERROR' || status === 'CANCELED') timing.finishTime = now;
       Object.assign(job, extra, { status, timing });
       return job;
