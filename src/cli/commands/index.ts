@@ -3,7 +3,16 @@
  * lazily inside the action.
  */
 import type { Command } from 'commander';
+import { registerInit } from './init.js';
+import { registerPolicy } from './policy.js';
+import { registerSetup } from './setup.js';
+import { registerStatus } from './status.js';
+import { registerTeardown } from './teardown.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerInit(program);
+  registerSetup(program);
+  registerStatus(program);
+  registerTeardown(program);
+  registerPolicy(program);
 }
