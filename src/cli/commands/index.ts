@@ -3,7 +3,8 @@
  * lazily inside the action.
  */
 import type { Command } from 'commander';
+import { registerSimulateComplete } from './simulate-complete.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerSimulateComplete(program);
 }
