@@ -66,7 +66,7 @@ describe.runIf(motoAvailable())('simulate-complete --via eventbridge (moto)', ()
     expect(doc.entries[0].eventId).toMatch(/\S+/);
     expect(run.stderr).toMatch(/allowSimulatorSource/);
 
-    const [message] = await receiveAll(1);
+    const message = (await receiveAll(1))[0]!;
     expect(message).toMatchObject({
       source: 'vidpipe.simulator',
       'detail-type': 'MediaConvert Job State Change',

@@ -93,8 +93,9 @@ describe('--via eventbridge (mocked AWS answers)', () => {
 
   it('FailedEntryCount higher than the failed entries listed is still a failure', async () => {
     eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [] });
-    const events = (await simulate({ ...options(), print: true }, { env: seededBuildEnv() })) as { document: never };
-    const outcome = await putEventsBatched(new EventBridgeClient({ region: 'eu-west-1' }), [events.document], 'vidpipe.simulator');
+    const printed = await simulate({ ...options(), print: true }, { env: seededBuildEnv() });
+    if (printed.mode !== 'print' || Array.isArray(printed.document)) throw new Error('expected one printed event');
+    const outcome = await putEventsBatched(new EventBridgeClient({ region: 'eu-west-1' }), [printed.document], 'vidpipe.simulator');
     expect(outcome.failures).toHaveLength(1);
     expect(outcome.failures[0]!.errorMessage).toMatch(/FailedEntryCount 1/);
   });
