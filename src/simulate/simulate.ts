@@ -65,14 +65,17 @@ export type SimulateResult =
       warnings: string[];
     };
 
-/** --to, else listener.url from the config, else the local `vidpipe listen` address. */
-export function resolveListenerUrl(to: URL | undefined, config: VidpipeConfig | undefined): URL {
+/**
+ * --to, else listener.url from the config, else where `vidpipe listen` binds with the same settings: PORT/HOST from
+ * the environment › the config's listen section › 127.0.0.1:3000.
+ */
+export function resolveListenerUrl(to: URL | undefined, config: VidpipeConfig | undefined, env: NodeJS.ProcessEnv = {}): URL {
   if (to) return to;
   if (config?.listener.url) return new URL(config.listener.url);
-  const configured = config?.listen?.host;
+  const configured = env.HOST || config?.listen?.host;
   // A listener bound to every interface is reached on loopback.
   const host = !configured || configured === '0.0.0.0' || configured === '::' ? '127.0.0.1' : configured;
-  const port = config?.listen?.port || 3000;
+  const port = env.PORT || config?.listen?.port || 3000;
   return new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}${DEFAULT_LISTENER_PATH}`);
 }
 
@@ -90,7 +93,7 @@ export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}
   }
   if (options.via === 'eventbridge') return sendViaEventBridge(options, config, region, setting, env);
 
-  const url = resolveListenerUrl(options.to, config);
+  const url = resolveListenerUrl(options.to, config, processEnv);
   const secretsFile = secretsPathFor(options.configPath);
   const credentials = clientCredentials({ env: processEnv, secretsFile });
   if (!credentials.apiKey && !credentials.basicAuth)

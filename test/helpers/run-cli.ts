@@ -19,7 +19,7 @@ export interface CliRun {
 export function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; nodeArgs?: string[]; timeoutMs?: number }): Promise<CliRun> {
   if (!existsSync(path.join(repoRoot, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
   // A clean environment: no AWS or vidpipe settings leak in from the developer's shell.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|VIDPIPE_)/.test(k)));
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|VIDPIPE_|PORT$|HOST$)/.test(k)));
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath, ...args], {
     cwd: options.cwd,
     env: { ...base, NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },

@@ -68,13 +68,14 @@ describe('parseSimulateOptions', () => {
 });
 
 describe('resolveListenerUrl', () => {
-  it('--to, else listener.url, else the local listen address', () => {
+  it('--to, else listener.url, else where `vidpipe listen` binds (PORT/HOST env › config.listen › 127.0.0.1:3000)', () => {
     const config = defaultConfig('demo');
     expect(resolveListenerUrl(new URL('http://a:1/p'), config).href).toBe('http://a:1/p');
     expect(resolveListenerUrl(undefined, undefined).href).toBe('http://127.0.0.1:3000/aws/listener/eventbridge/video');
     expect(resolveListenerUrl(undefined, { ...config, listen: { host: '0.0.0.0', port: 4000 } }).href).toBe('http://127.0.0.1:4000/aws/listener/eventbridge/video');
     expect(resolveListenerUrl(undefined, { ...config, listen: { host: 'localhost' } }).href).toBe('http://localhost:3000/aws/listener/eventbridge/video');
     expect(resolveListenerUrl(undefined, { ...config, listener: { ...config.listener, url: 'https://x.example/hook' } }).href).toBe('https://x.example/hook');
+    expect(resolveListenerUrl(undefined, { ...config, listen: { port: 4000 } }, { PORT: '5000', HOST: '::1' }).href).toBe('http://[::1]:5000/aws/listener/eventbridge/video');
   });
 });
 
