@@ -53,7 +53,7 @@ export interface LoadSummary {
 
 export type SimulateResult =
   | { mode: 'print'; document: JobStateChangeEvent | JobStateChangeEvent[] }
-  | { mode: 'http'; url: string; jobIds: string[]; answers: SentEvent[] }
+  | { mode: 'http'; url: string; jobIds: string[]; answers: SentEvent[]; /** The auth header's name (never its value). */ authHeader: string }
   | { mode: 'load'; url: string; summary: LoadSummary; rejected: number }
   | {
       mode: 'eventbridge';
@@ -112,7 +112,7 @@ export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}
     answers.push(sent);
     deps.onAnswer?.(sent);
   }
-  return { mode: 'http', url: url.href, jobIds: [jobs[0]!.jobId], answers };
+  return { mode: 'http', url: url.href, jobIds: [jobs[0]!.jobId], answers, authHeader: Object.keys(target.auth)[0]! };
 }
 
 function sentEvent(event: JobStateChangeEvent, answer: HttpAnswer): SentEvent {

@@ -120,7 +120,7 @@ function render(result: SimulateResult, out: Output): void {
       // In text mode the answers were printed as they came.
       out.result({ via: 'http', url: result.url, jobId, answers: result.answers }, () => '');
       out.success(`${result.answers.length} event(s) for job ${jobId} accepted by ${result.url}`);
-      out.info(`See the job: GET ${new URL(`/api/videos/${encodeURIComponent(jobId)}`, result.url).href}`);
+      out.info(`See the job: GET ${new URL(`/api/videos/${encodeURIComponent(jobId)}`, result.url).href} (with the same ${result.authHeader} header)`);
       return;
     }
     case 'load': {
