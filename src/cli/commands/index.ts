@@ -3,8 +3,10 @@
  * lazily inside the action.
  */
 import type { Command } from 'commander';
+import { registerListen } from './listen.js';
 import { registerSimulateComplete } from './simulate-complete.js';
 
 export function registerCommands(program: Command): void {
+  registerListen(program);
   registerSimulateComplete(program);
 }
