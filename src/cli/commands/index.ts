@@ -7,6 +7,7 @@ import { registerInit } from './init.js';
 import { registerListen } from './listen.js';
 import { registerPolicy } from './policy.js';
 import { registerSetup } from './setup.js';
+import { registerSimulateComplete } from './simulate-complete.js';
 import { registerStatus } from './status.js';
 import { registerTeardown } from './teardown.js';
 
@@ -17,4 +18,5 @@ export function registerCommands(program: Command): void {
   registerTeardown(program);
   registerPolicy(program);
   registerListen(program);
+  registerSimulateComplete(program);
 }
