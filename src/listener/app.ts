@@ -146,6 +146,7 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
   app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
     try {
       deps.store.ping();
+      if (!deps.writer.available) throw new Error('writer unavailable');
       return { status: 'ready' };
     } catch {
       return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ status: 'unavailable' });

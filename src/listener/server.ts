@@ -9,7 +9,7 @@ import { BatchWriter } from '../store/batch-writer.js';
 import { createStore, type Store } from '../store/store.js';
 import { buildListener } from './app.js';
 import type { AuthConfig } from './auth.js';
-import { OutboxWorker, type OutboxWorkerOptions } from './notify/outbox-worker.js';
+import { NO_WEBHOOK_REASON, OutboxWorker, type OutboxWorkerOptions } from './notify/outbox-worker.js';
 
 export interface ListenerOptions {
   port: number;
@@ -23,6 +23,8 @@ export interface ListenerOptions {
   logLevel?: string;
   /** Where logs go (default: stdout). */
   logStream?: NodeJS.WritableStream;
+  /** Where commits run: a worker thread when the build has one (default), or inline on the event loop. */
+  writer?: 'inline' | 'auto';
   /** Overrides for the Slack worker (tests shorten its intervals). */
   notifier?: Partial<Omit<OutboxWorkerOptions, 'store' | 'webhookUrl' | 'logger'>>;
 }
@@ -34,15 +36,27 @@ export interface RunningListener {
   app: FastifyInstance;
   db: Db;
   store: Store;
+  writer: BatchWriter;
   /** Stop accepting, finish in-flight requests, flush the writer, stop the worker, close the database. */
   close(): Promise<void>;
 }
 
 export async function startListener(options: ListenerOptions): Promise<RunningListener> {
   const db = openDatabase(options.dbPath);
-  const store = createStore(db);
+  const storeOptions = options.slackWebhookUrl ? {} : { skipNotificationsReason: NO_WEBHOOK_REASON };
+  const store = createStore(db, storeOptions);
   let worker: OutboxWorker | undefined;
-  const writer = new BatchWriter(db, store, { onCommit: () => worker?.wake() });
+  const writerOptions = { onCommit: () => worker?.wake() };
+  let writer: BatchWriter;
+  try {
+    writer =
+      options.writer === 'inline'
+        ? BatchWriter.inline(db, store, writerOptions)
+        : await BatchWriter.start(db, store, { dbPath: options.dbPath, storeOptions }, writerOptions);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   const app = buildListener({
     store,
     writer,
@@ -56,6 +70,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
     await app.close().catch(() => undefined);
+    await writer.close();
     db.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
@@ -76,11 +91,12 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     app,
     db,
     store,
+    writer,
     close() {
       closing ??= (async () => {
         // fastify.close() stops accepting and waits for in-flight requests, whose writes the writer commits.
         await app.close();
-        writer.close();
+        await writer.close();
         await worker.stop();
         db.close();
       })();

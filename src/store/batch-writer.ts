@@ -1,15 +1,18 @@
 /**
- * Group commit. Each request hands its event to submit(); everything queued while the event loop was busy is written
- * in ONE transaction, and only after that COMMIT (WAL + synchronous=FULL: durable) is each request's promise resolved.
- * One fsync then covers a whole batch instead of one per request — the difference between ~9 % and most of bare
- * fastify's request rate on this machine (issue 6).
+ * Group commit. Each request hands its event to submit(); everything queued while the previous commit was running is
+ * written in ONE transaction, and only after that COMMIT (WAL + synchronous=FULL: durable) is each request's promise
+ * resolved. One fsync then covers a whole batch instead of one per request (issue 6: ≥ 30 % of bare fastify's rate
+ * with every 2xx durable; one fsync per request gets ~9 %).
  *
- * better-sqlite3 is synchronous: while a batch commits, new requests wait in the socket buffers; they are parsed when
- * the loop is free again and form the next batch.
+ * The commit runs on a worker thread when the compiled worker is there (the built CLI): the event loop keeps parsing
+ * and validating the next requests during the fsync, so the next batch forms while this one commits. Run from source
+ * (the tests), it runs inline: the same transaction code, on the loop.
  */
-import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Db } from './db.js';
-import type { IngestResult, Store } from './store.js';
+import type { IngestResult, Store, StoreOptions } from './store.js';
 import type { NormalisedEvent } from '../events/normalise.js';
 
 /** The database could not take the write (busy, locked, full, read-only, I/O error): the request should be retried. */
@@ -30,6 +33,129 @@ export function isUnavailable(err: unknown): boolean {
   return typeof code === 'string' && UNAVAILABLE.test(code);
 }
 
+/** One event's outcome, in a form that crosses a thread boundary. */
+export type EventOutcome = IngestResult | { failed: string };
+
+/** A whole batch that could not be written. */
+export interface BatchFailure {
+  message: string;
+  code: string | undefined;
+  unavailable: boolean;
+}
+
+export function describeBatchFailure(err: unknown): BatchFailure {
+  const code = (err as { code?: unknown })?.code;
+  return { message: (err as Error)?.message ?? String(err), code: typeof code === 'string' ? code : undefined, unavailable: isUnavailable(err) };
+}
+
+/** The transaction both writers run: every event of the batch, each in its own SAVEPOINT, then one COMMIT. */
+export function createBatchCommitter(db: Db, store: Store): (events: NormalisedEvent[], now: number) => EventOutcome[] {
+  const recordOne = db.transaction((event: NormalisedEvent, now: number) => store.recordEvent(event, now));
+  const run = db.transaction((events: NormalisedEvent[], now: number) =>
+    events.map((event): EventOutcome => {
+      // One event failing (a bug, a constraint) rolls back that event only; an unavailable database fails the batch.
+      try {
+        return recordOne(event, now);
+      } catch (err) {
+        if (isUnavailable(err)) throw err;
+        return { failed: (err as Error)?.message ?? String(err) };
+      }
+    }),
+  );
+  return (events, now) => run.immediate(events, now);
+}
+
+interface Committer {
+  readonly available: boolean;
+  commit(events: NormalisedEvent[], now: number): Promise<EventOutcome[]>;
+  close(): Promise<void>;
+}
+
+class InlineCommitter implements Committer {
+  readonly available = true;
+  private readonly run: (events: NormalisedEvent[], now: number) => EventOutcome[];
+  constructor(db: Db, store: Store) {
+    this.run = createBatchCommitter(db, store);
+  }
+  async commit(events: NormalisedEvent[], now: number): Promise<EventOutcome[]> {
+    try {
+      return this.run(events, now);
+    } catch (err) {
+      throw toError(describeBatchFailure(err));
+    }
+  }
+  async close(): Promise<void> {}
+}
+
+function toError(f: BatchFailure): Error {
+  return f.unavailable ? new StoreUnavailableError(`database unavailable: ${f.message}`, f.code) : new Error(f.message);
+}
+
+export interface WriteWorkerData {
+  dbPath: string;
+  storeOptions: StoreOptions;
+}
+
+export type WriteWorkerRequest = { type: 'batch'; id: number; events: NormalisedEvent[]; now: number } | { type: 'close' };
+export type WriteWorkerReply = { id: number; outcomes: EventOutcome[] } | { id: number; failure: BatchFailure } | { type: 'ready' } | { type: 'open-failed'; failure: BatchFailure };
+
+class ThreadCommitter implements Committer {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(o: EventOutcome[]): void; reject(e: unknown): void }>();
+  private dead: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (msg: WriteWorkerReply) => {
+      if (!('id' in msg)) return;
+      const w = this.waiting.get(msg.id);
+      this.waiting.delete(msg.id);
+      if ('outcomes' in msg) w?.resolve(msg.outcomes);
+      else w?.reject(toError(msg.failure));
+    });
+    const fail = (why: string) => {
+      // The writer is gone: every waiting and later request gets a 503, so EventBridge redelivers.
+      this.dead = new StoreUnavailableError(`database writer stopped: ${why}`, undefined);
+      for (const w of this.waiting.values()) w.reject(this.dead);
+      this.waiting.clear();
+    };
+    worker.on('error', (err) => fail(err.message));
+    worker.on('exit', (code) => fail(`exit ${code}`));
+  }
+
+  get available(): boolean {
+    return this.dead === undefined;
+  }
+
+  static async start(url: URL, data: WriteWorkerData): Promise<ThreadCommitter> {
+    const worker = new Worker(url, { workerData: data });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (msg: WriteWorkerReply) => {
+        if ('type' in msg && msg.type === 'ready') resolve();
+        else if ('type' in msg && msg.type === 'open-failed') reject(toError(msg.failure));
+      };
+      worker.once('message', onMessage);
+      worker.once('error', reject);
+    });
+    return new ThreadCommitter(worker);
+  }
+
+  commit(events: NormalisedEvent[], now: number): Promise<EventOutcome[]> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'batch', id, events, now } satisfies WriteWorkerRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.dead) return;
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.postMessage({ type: 'close' } satisfies WriteWorkerRequest);
+    await exited;
+  }
+}
+
 interface Pending {
   event: NormalisedEvent;
   resolve(result: IngestResult): void;
@@ -37,7 +163,7 @@ interface Pending {
 }
 
 export interface BatchWriterOptions {
-  /** Upper bound on one transaction, so one commit never holds the loop for long. */
+  /** Upper bound on one transaction. */
   maxBatch?: number;
   clock?: () => number;
   /** Called after each committed batch that processed something (wakes the notifier). */
@@ -47,72 +173,90 @@ export interface BatchWriterOptions {
 export class BatchWriter {
   private queue: Pending[] = [];
   private scheduled = false;
+  private inFlight: Promise<void> | undefined;
   private closed = false;
   private readonly maxBatch: number;
   private readonly clock: () => number;
-  private readonly runBatch: Database.Transaction<(batch: Pending[]) => Array<IngestResult | Error>>;
 
-  constructor(
-    private readonly db: Db,
-    private readonly store: Store,
-    private readonly options: BatchWriterOptions = {},
+  private constructor(
+    private readonly committer: Committer,
+    private readonly options: BatchWriterOptions,
+    /** 'thread' or 'inline', for the start-up line and tests. */
+    readonly mode: 'thread' | 'inline',
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
     this.clock = options.clock ?? Date.now;
-    const recordOne = db.transaction((event: NormalisedEvent, now: number) => store.recordEvent(event, now));
-    this.runBatch = db.transaction((batch: Pending[]) => {
-      const now = this.clock();
-      return batch.map((p) => {
-        // A nested transaction is a SAVEPOINT: one event failing rolls back that event only, not the batch.
-        try {
-          return recordOne(p.event, now);
-        } catch (err) {
-          if (isUnavailable(err)) throw err;
-          return err as Error;
-        }
-      });
-    });
+  }
+
+  /** Inline: commits on the event loop with this connection. */
+  static inline(db: Db, store: Store, options: BatchWriterOptions = {}): BatchWriter {
+    return new BatchWriter(new InlineCommitter(db, store), options, 'inline');
+  }
+
+  /** On a worker thread with its own connection, when the compiled worker exists; inline otherwise. */
+  static async start(db: Db, store: Store, data: WriteWorkerData, options: BatchWriterOptions = {}): Promise<BatchWriter> {
+    const url = new URL('./write-worker.js', import.meta.url);
+    if (!existsSync(fileURLToPath(url))) return BatchWriter.inline(db, store, options);
+    return new BatchWriter(await ThreadCommitter.start(url, data), options, 'thread');
+  }
+
+  /** False once a writer thread has died (every write then answers 503). */
+  get available(): boolean {
+    return !this.closed && this.committer.available;
   }
 
   submit(event: NormalisedEvent): Promise<IngestResult> {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the listener is shutting down', undefined));
     return new Promise((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // setImmediate runs after the poll phase: every request already readable joins this batch.
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
-  /** Writes everything queued now. */
-  flush(): void {
-    this.scheduled = false;
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      let results: Array<IngestResult | Error>;
-      try {
-        results = this.runBatch.immediate(batch);
-      } catch (err) {
-        const failure = isUnavailable(err)
-          ? new StoreUnavailableError(`database unavailable: ${(err as Error).message}`, (err as { code?: string }).code)
-          : err;
-        for (const p of batch) p.reject(failure);
-        continue;
-      }
-      batch.forEach((p, i) => {
-        const r = results[i] as IngestResult | Error;
-        if (r instanceof Error) p.reject(r);
-        else p.resolve(r);
+  private schedule(): void {
+    if (this.scheduled || this.inFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    // setImmediate runs after the poll phase: every request already readable joins this batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.inFlight = this.dispatch().finally(() => {
+        this.inFlight = undefined;
+        this.schedule();
       });
-      if (results.some((r) => !(r instanceof Error) && r.status === 'processed')) this.options.onCommit?.();
-    }
+    });
   }
 
-  /** Flushes what is queued and refuses anything new. */
-  close(): void {
-    this.flush();
+  private async dispatch(): Promise<void> {
+    const batch = this.queue.splice(0, this.maxBatch);
+    let outcomes: EventOutcome[];
+    try {
+      outcomes = await this.committer.commit(
+        batch.map((p) => p.event),
+        this.clock(),
+      );
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    let processed = false;
+    batch.forEach((p, i) => {
+      const o = outcomes[i] as EventOutcome;
+      if ('failed' in o) p.reject(new Error(o.failed));
+      else {
+        processed ||= o.status === 'processed';
+        p.resolve(o);
+      }
+    });
+    if (processed) this.options.onCommit?.();
+  }
+
+  /** Commits what is queued, refuses anything new, and closes the writer's connection. */
+  async close(): Promise<void> {
+    while (this.inFlight || this.scheduled || this.queue.length) {
+      if (this.inFlight) await this.inFlight;
+      else await new Promise((r) => setImmediate(r));
+    }
     this.closed = true;
+    await this.committer.close();
   }
 }

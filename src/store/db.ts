@@ -36,6 +36,8 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     refuseNewer(db, migrations, file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // 32 MiB of page cache (default 2 MiB): the indexes a batch touches stay in memory instead of being re-read.
+    db.pragma('cache_size = -32768');
     db.pragma('foreign_keys = ON');
     migrate(db, migrations, file);
   } catch (err) {

@@ -168,7 +168,13 @@ function postFromRow(r: Record<string, unknown>): Post {
 
 export type Store = ReturnType<typeof createStore>;
 
-export function createStore(db: Db) {
+export interface StoreOptions {
+  /** Set when there is nowhere to send notifications (no SLACK_WEBHOOK_URL): they are recorded as skipped, with this
+   * reason, in the event's own transaction instead of costing the worker one commit each. */
+  skipNotificationsReason?: string;
+}
+
+export function createStore(db: Db, options: StoreOptions = {}) {
   const s = {
     inboxHas: db.prepare<[string], { job_id: string | null; outcome: string }>('SELECT job_id, outcome FROM inbox WHERE event_id = ?'),
     inboxInsert: db.prepare(
@@ -191,7 +197,7 @@ export function createStore(db: Db) {
     ),
     postGet: db.prepare<[string], Record<string, unknown>>('SELECT * FROM posts WHERE post_id = ?'),
     outboxInsert: db.prepare(
-      `INSERT INTO outbox (job_id, kind, event_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO outbox (job_id, kind, event_id, next_attempt_at, created_at, state, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (job_id, kind) DO NOTHING`,
     ),
     outboxDue: db.prepare<[number], Record<string, unknown>>(
@@ -200,6 +206,7 @@ export function createStore(db: Db) {
     outboxNextDue: db.prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'pending'"),
     // last_error keeps the previous failure when a retry succeeds: it says why the message was late.
     outboxSettle: db.prepare('UPDATE outbox SET state = ?, attempts = attempts + ?, last_error = COALESCE(?, last_error), sent_at = ? WHERE id = ?'),
+    outboxSkipDue: db.prepare("UPDATE outbox SET state = 'skipped', last_error = ? WHERE state = 'pending' AND next_attempt_at <= ?"),
     outboxRetry: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
     outboxForJob: db.prepare<[string], Record<string, unknown>>('SELECT * FROM outbox WHERE job_id = ? ORDER BY id'),
     jobEvents: db.prepare<[string], Record<string, unknown>>(
@@ -207,6 +214,7 @@ export function createStore(db: Db) {
     ),
     ping: db.prepare('SELECT 1'),
   };
+  const skipReason = options.skipNotificationsReason;
 
   return {
     db,
@@ -241,7 +249,7 @@ export function createStore(db: Db) {
       const status = event.detail.status;
       // Only the event that decided the job's terminal state notifies; the worker re-checks the state when sending.
       if ((status === 'COMPLETE' || status === 'ERROR') && job.statusEvent === status && job.statusAt === event.timestampMs)
-        s.outboxInsert.run(job.jobId, status, event.eventId, now, now);
+        s.outboxInsert.run(job.jobId, status, event.eventId, now, now, skipReason ? 'skipped' : 'pending', skipReason ?? null);
       if (job.postId !== null) {
         const current = jobFromRow(s.postJob.get(job.postId) as JobRow);
         const post = postStateOf(current);
@@ -319,6 +327,11 @@ export function createStore(db: Db) {
 
     settleNotification(id: number, state: 'sent' | 'failed' | 'skipped', options: { attempted: boolean; error?: string; now: number }): void {
       s.outboxSettle.run(state, options.attempted ? 1 : 0, options.error ?? null, state === 'sent' ? options.now : null, id);
+    },
+
+    /** Marks every due notification skipped in one statement (one commit, not one per row). Returns how many. */
+    skipDueNotifications(reason: string, now: number): number {
+      return s.outboxSkipDue.run(reason, now).changes;
     },
 
     retryNotification(id: number, nextAttemptAt: number, error: string): void {

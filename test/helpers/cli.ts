@@ -37,7 +37,8 @@ export async function spawnListen(args: string[], options: { cwd: string; env?: 
   const end = Date.now() + (options.timeoutMs ?? 15_000);
   for (;;) {
     const m = /listening on (http:\/\/[^\s/]+)/.exec(c.stderr());
-    if (m) return Object.assign(c, { url: m[1] as string });
+    // The last start-up line: everything before it has been printed.
+    if (m && /Ctrl-C to stop/.test(c.stderr())) return Object.assign(c, { url: m[1] as string });
     const exit = await Promise.race([c.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 25))]);
     if (exit) throw new Error(`vidpipe listen exited (${exit.code ?? exit.signal}) before listening:\n${c.stderr()}`);
     if (Date.now() > end) {

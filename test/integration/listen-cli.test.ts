@@ -22,7 +22,7 @@ describe.runIf(builtCliAvailable())('vidpipe listen (built CLI)', () => {
     const key = /^\s+(vp_[A-Za-z0-9_-]{43})$/m.exec(first.stderr())?.[1];
     expect(key).toBeDefined();
     expect(first.stderr()).toMatch(/auth: API key in header x-api-key \(1 accepted\), from .*\.vidpipe\/secrets\.json/);
-    expect(first.stderr()).toContain(`database: ${path.join(cwd, 'vidpipe.db')}`);
+    expect(first.stderr()).toContain(`database: ${path.join(cwd, 'vidpipe.db')} (group commit on a worker thread)`);
     expect(first.stdout()).not.toContain(key as string);
     expect(statSync(path.join(cwd, '.vidpipe', 'secrets.json')).mode & 0o777).toBe(0o600);
     const body = makeEvent('complete-file-group', { jobId: 'cli-1', postId: '1' });
@@ -51,6 +51,27 @@ describe.runIf(builtCliAvailable())('vidpipe listen (built CLI)', () => {
     expect((await post(l.url, makeEvent('progressing'), { ...EVENTBRIDGE_HEADERS, 'x-api-key': 'new-key-1' })).status).toBe(401);
     l.child.kill('SIGTERM');
     await l.exited;
+  });
+
+  it('answers 503 + Retry-After from the writer thread while the database is locked, then takes the retry', async () => {
+    const cwd = freshDir();
+    const l = await spawnListen(['--db', 'locked.db'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
+    const headers = { ...EVENTBRIDGE_HEADERS, 'x-api-key': 'k' };
+    const body = makeEvent('progressing', { jobId: 'locked-1' });
+    const other = new Database(path.join(cwd, 'locked.db'));
+    other.exec('BEGIN EXCLUSIVE');
+    const busy = await post(l.url, body, headers);
+    other.exec('ROLLBACK');
+    other.close();
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toBe('5');
+    expect((await get(l.url, '/readyz', {})).json).toEqual({ status: 'ready' });
+    expect((await post(l.url, body, headers)).json).toMatchObject({ status: 'processed', jobId: 'locked-1' });
+    l.child.kill('SIGTERM');
+    expect((await l.exited).code).toBe(0);
+    // The log has the reason; the response had none of it.
+    expect(l.stdout()).toMatch(/database unavailable/);
+    expect(busy.text).not.toMatch(/SQLITE/);
   });
 
   it('--insecure-no-auth warns on every start', async () => {

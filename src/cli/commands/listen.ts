@@ -63,7 +63,7 @@ export function registerListen(program: Command): void {
       });
 
       out.success(`listening on ${server.url}${DEFAULT_LISTENER_PATH}`);
-      out.info(`database: ${dbPath}`);
+      out.info(`database: ${dbPath} (group commit ${server.writer.mode === 'thread' ? 'on a worker thread' : 'inline'})`);
       out.info(`auth: ${describeAuth(auth.config)}${auth.config.insecure ? '' : `, from ${auth.source}`}`);
       if (auth.generatedKey)
         // Printed once, straight to the terminal (never to the logs); it stays in the 0600 secrets file.

@@ -8,6 +8,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Notification, Store } from '../../store/store.js';
 import { buildSlackMessage } from './slack-message.js';
 
+export const NO_WEBHOOK_REASON = 'SLACK_WEBHOOK_URL is not set';
+
 export interface OutboxWorkerOptions {
   store: Store;
   /** SLACK_WEBHOOK_URL. A credential: never logged or stored. Without it, notifications are recorded as skipped. */
@@ -56,7 +58,7 @@ export class OutboxWorker {
 
   /** A batch with terminal events was committed: look now. */
   wake(): void {
-    this.wakeUp?.();
+    if (this.options.webhookUrl) this.wakeUp?.();
   }
 
   /** Stops after the current attempt (an in-flight request is aborted and its row stays pending). */
@@ -70,13 +72,21 @@ export class OutboxWorker {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       const now = this.clock();
+      if (!this.options.webhookUrl) {
+        // Nothing to send to. New notifications are stored as skipped already (see createStore); rows left pending by
+        // an earlier run that had a webhook are recorded as skipped here, all at once.
+        const skipped = this.store.skipDueNotifications(NO_WEBHOOK_REASON, now);
+        if (skipped) this.options.logger?.debug({ skipped }, 'slack notifications skipped: no SLACK_WEBHOOK_URL');
+        await this.sleep(this.o.pollMs);
+        continue;
+      }
       const due = this.store.nextDueNotification(now);
       if (!due) {
         const next = this.store.nextNotificationDueAt();
         await this.sleep(Math.min(this.o.pollMs, next === undefined ? this.o.pollMs : Math.max(0, next - now)));
         continue;
       }
-      if (this.options.webhookUrl && this.nextSendAt > now) {
+      if (this.nextSendAt > now) {
         await this.sleep(this.nextSendAt - now);
         continue;
       }
@@ -106,8 +116,7 @@ export class OutboxWorker {
   }
 
   private async process(n: Notification): Promise<Outcome> {
-    const webhookUrl = this.options.webhookUrl;
-    if (!webhookUrl) return { state: 'skipped', error: 'SLACK_WEBHOOK_URL is not set', attempted: false };
+    const webhookUrl = this.options.webhookUrl as string;
     const job = this.store.getJob(n.jobId);
     // A newer terminal event replaced the one that queued this message (ERROR, then a later COMPLETE).
     if (!job || job.status !== n.kind) return { state: 'skipped', error: `superseded: the job is now ${job?.status ?? 'gone'}`, attempted: false };
