@@ -108,6 +108,23 @@ describe('Slack outbox worker', () => {
     expect(n).toMatchObject({ attempts: 0, lastError: 'SLACK_WEBHOOK_URL is not set' });
   });
 
+  it('a row left pending by a run with a webhook is recorded as skipped by a run without one', async () => {
+    const tmp = tempDir();
+    cleanups.push(() => tmp.cleanup());
+    const dbPath = path.join(tmp.dir, 'skip.db');
+    const down = await startFakeSlack([], { status: 503, body: '' });
+    cleanups.push(() => down.close());
+    const first = await startTestListener({ dbPath, slackWebhookUrl: down.url, notifier: { ...fast, baseBackoffMs: 60_000 } });
+    await post(first.url, makeEvent('complete-file-group', { jobId: 'slack-left' }));
+    await waitFor(() => down.requests.length === 1, 5000, 'first attempt');
+    await first.close();
+    const second = await startTestListener({ dbPath, notifier: fast });
+    cleanups.push(() => second.close());
+    second.db.prepare("UPDATE outbox SET next_attempt_at = 0 WHERE job_id = 'slack-left'").run();
+    const n = await waitFor(() => outbox(second, 'slack-left')?.state === 'skipped' && outbox(second, 'slack-left'), 5000, 'skipped');
+    expect(n).toMatchObject({ attempts: 1, lastError: 'SLACK_WEBHOOK_URL is not set' });
+  });
+
   it('loses nothing across a restart: a pending notification is sent by the next run', async () => {
     const tmp = tempDir();
     cleanups.push(() => tmp.cleanup());
