@@ -76,6 +76,13 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     // Slow or stalled clients cannot hold connections forever; EventBridge itself gives up after 5 s.
     requestTimeout: 30_000,
     connectionTimeout: 30_000,
+    // Requests arriving on kept-alive connections during shutdown get our 503 below, with Retry-After.
+    return503OnClosing: false,
+  });
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
   });
 
   // fastify also parses text/plain by default: the endpoint takes JSON only (415 otherwise).
@@ -87,6 +94,10 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
   const processedSources = deps.processedSources;
 
   app.addHook('onRequest', async (req, reply) => {
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new StoreUnavailableError('the listener is shutting down', undefined);
+    }
     if (req.url === '/healthz' || (req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
     const result = authenticate(req.headers);
     if (result === 'ok') return;

@@ -74,6 +74,36 @@ describe.runIf(builtCliAvailable())('vidpipe listen (built CLI)', () => {
     expect(busy.text).not.toMatch(/SQLITE/);
   });
 
+  it('SIGTERM under load: in-flight requests finish, every 2xx is stored, exit 0', async () => {
+    const cwd = freshDir();
+    const l = await spawnListen(['--db', 'drain.db'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
+    const headers = { ...EVENTBRIDGE_HEADERS, 'x-api-key': 'k' };
+    const events = Array.from({ length: 300 }, (_, i) => makeEvent('status-update', { jobId: `drain-${i % 30}` }));
+    const results = events.map((e, i) =>
+      new Promise((r) => setTimeout(r, i)).then(() =>
+        post(l.url, e, headers).then(
+          (res) => res.status,
+          () => 'refused',
+        ),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    l.child.kill('SIGTERM');
+    const statuses = await Promise.all(results);
+    expect((await l.exited).code).toBe(0);
+    // Accepted before the signal: 200. Arriving on a kept-alive connection after it: 503 (EventBridge retries).
+    // New connections: refused.
+    expect(statuses.filter((s) => s !== 200 && s !== 503 && s !== 'refused')).toEqual([]);
+    const ok = events.filter((_, i) => statuses[i] === 200).map((e) => e.id);
+    const retry = events.filter((_, i) => statuses[i] === 503).map((e) => e.id);
+    expect(ok.length).toBeGreaterThan(0);
+    const db = new Database(path.join(cwd, 'drain.db'), { readonly: true });
+    const stored = new Set((db.prepare('SELECT event_id FROM inbox').all() as { event_id: string }[]).map((r) => r.event_id));
+    db.close();
+    for (const id of ok) expect(stored.has(id)).toBe(true);
+    for (const id of retry) expect(stored.has(id)).toBe(false);
+  });
+
   it('--insecure-no-auth warns on every start', async () => {
     const cwd = freshDir();
     for (let i = 0; i < 2; i++) {
