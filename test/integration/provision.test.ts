@@ -353,6 +353,35 @@ describe.runIf(motoAvailable())('provisioning against moto + the MediaConvert fa
     expect(changesIn((await setup()).plan)).toEqual([]);
   });
 
+  it('adopts an existing bucket of this account, keeping its tags; BASIC auth keeps its credentials locally', async () => {
+    const s3 = await aws.s3();
+    const S3 = await import('@aws-sdk/client-s3');
+    await s3.send(new S3.CreateBucketCommand({ Bucket: 'demo-input' }));
+    await s3.send(new S3.PutBucketTaggingCommand({ Bucket: 'demo-input', Tagging: { TagSet: [{ Key: 'team', Value: 'video' }] } }));
+    config = { ...config, listener: { ...config.listener, auth: 'BASIC' } };
+    const { plan, applied } = await setup();
+    expect(plan.steps.find((s) => s.resource === 'input-bucket')).toMatchObject({ action: 'update', reason: expect.stringContaining('public access') });
+    expect(applied.failed).toEqual([]);
+    const tags = await s3.send(new S3.GetBucketTaggingCommand({ Bucket: 'demo-input' }));
+    expect(tags.TagSet).toEqual(expect.arrayContaining([{ Key: 'team', Value: 'video' }, { Key: 'vidpipe:app', Value: 'demo' }]));
+
+    const eb = await aws.eventbridge();
+    const EB = await import('@aws-sdk/client-eventbridge');
+    const conn = await eb.send(new EB.DescribeConnectionCommand({ Name: 'demo-listener' }));
+    expect(conn.AuthorizationType).toBe('BASIC');
+    const secrets = readSecrets(path.join(dir, '.vidpipe', 'secrets.json'))!;
+    expect(secrets.basicAuth).toMatch(/^vidpipe:[A-Za-z0-9_-]{32}$/);
+    expect(changesIn((await setup()).plan)).toEqual([]);
+  });
+
+  it('AccessDenied names the action and points at `vidpipe policy` (exit 3)', async () => {
+    fake.failNext('GetJobTemplate', { status: 403, type: 'AccessDeniedException', message: 'User is not authorized to perform: mediaconvert:GetJobTemplate' });
+    const err = await observeAll(options()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'AWS_ACCESS_DENIED', exitCode: 3 });
+    expect((err as VidpipeError).message).toMatch(/AWS denied mediaconvert:GetJobTemplate on demo-(mp4|hls|thumbnails)/);
+    expect((err as VidpipeError).hint).toContain('vidpipe policy');
+  });
+
   it('teardown deletes everything in reverse order, keeps the buckets unless asked, and a second teardown finds nothing', async () => {
     await setup();
     // Someone attached the operator policy: teardown must detach it first.

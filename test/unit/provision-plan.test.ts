@@ -152,6 +152,15 @@ describe('resource diffs (pure)', () => {
     expect(ruleTarget.diff(ruleTarget.desired(noDlq)!, ok, world, noDlq)).toEqual(['has a dead-letter queue the config turned off']);
   });
 
+  it('target: PutTargets failures reported with HTTP 200 (FailedEntryCount) are errors', async () => {
+    const failing = {
+      eventbridge: async () => ({ send: async () => ({ FailedEntryCount: 1, FailedEntries: [{ ErrorCode: 'ConcurrentModificationException', ErrorMessage: 'try again' }] }) }),
+    } as unknown as AwsContext;
+    await expect(ruleTarget.apply(failing, ruleTarget.desired(env)!, undefined, world, env)).rejects.toThrow(
+      /PutTargets failed for 1 target\(s\): ConcurrentModificationException: try again/,
+    );
+  });
+
   it('every resource id is unique and every dependency exists', () => {
     const ids = RESOURCES.map((m) => m.id);
     expect(new Set(ids).size).toBe(ids.length);
