@@ -3,7 +3,7 @@
  * A run with nothing to change makes no mutating AWS call.
  */
 import { Option, type Command } from 'commander';
-import { UsageError, VidpipeError } from '../../errors.js';
+import { VidpipeError } from '../../errors.js';
 import { addAwsOptions, commandContext } from '../context.js';
 
 export function registerSetup(program: Command): void {
@@ -54,7 +54,7 @@ export function registerSetup(program: Command): void {
         default: true,
         destructive: deletes.length > 0,
       });
-      if (!ok) throw new UsageError('DECLINED', 'Nothing was changed.');
+      if (!ok) return out.warn('Nothing was changed.');
 
       const applied = await service.applyObservedPlan(observation, plan, session.aws, (r) => {
         if (r.outcome === 'done') out.debug(`${r.action} ${r.kind} ${r.name} (${r.ms} ms)`);
