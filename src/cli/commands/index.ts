@@ -4,8 +4,10 @@
  */
 import type { Command } from 'commander';
 import { registerInit } from './init.js';
+import { registerListen } from './listen.js';
 import { registerPolicy } from './policy.js';
 import { registerSetup } from './setup.js';
+import { registerSimulateComplete } from './simulate-complete.js';
 import { registerStatus } from './status.js';
 import { registerTeardown } from './teardown.js';
 
@@ -15,4 +17,6 @@ export function registerCommands(program: Command): void {
   registerStatus(program);
   registerTeardown(program);
   registerPolicy(program);
+  registerListen(program);
+  registerSimulateComplete(program);
 }
