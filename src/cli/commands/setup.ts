@@ -74,6 +74,10 @@ export function registerSetup(program: Command): void {
         });
       }
       out.result(doc, (c) => `${render.renderResults(applied.results, c)}\n\n${secretsNote}`);
+      if (opts.rotateKey)
+        // The listener reads its keys when it starts: until it restarts it refuses the new key with 401, which
+        // EventBridge retries under the target's retry policy, so nothing is lost if it restarts soon.
+        out.warn('Restart `vidpipe listen` now: it reads its keys at start, and accepts the new and the previous key after the restart.');
       out.success(`Setup complete: ${changes.length} change(s) applied.`);
     } finally {
       session.close();
