@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { MOTO_ACCOUNT, motoAvailable, startMoto, type Moto } from '../helpers/moto.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/cli.js';
 
 describe.runIf(motoAvailable())('simulate-complete --via eventbridge (moto)', () => {
   let moto: Moto;
