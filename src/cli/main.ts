@@ -25,7 +25,7 @@ function reportError(err: unknown, globals: Record<string, unknown>): number {
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   if (isVidpipeError(err)) {
-    if (out.json) {
+    if (out.json && !err.resultPrinted) {
       process.stdout.write(
         `${JSON.stringify({ error: { code: err.code, message: err.message, hint: err.hint, ...(err.details ?? {}) } }, null, 2)}\n`,
       );
