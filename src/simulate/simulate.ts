@@ -201,7 +201,7 @@ async function sendViaEventBridge(
       throw new RemoteRejectedError('PUT_EVENTS_FAILED', `PutEvents failed ${outcome.failures.length} of ${events.length} entries:\n  ${lines.join('\n  ')}`, {
         hint: outcome.failures.some((f) => f.errorCode === 'NotAuthorizedForSourceException')
           ? 'Sources starting with "aws." are reserved for AWS services; use a custom source (default vidpipe.simulator).'
-          : 'Entries failing with InternalFailure or ThrottlingException can be retried; the others need the request fixed.',
+          : 'InternalFailure and ThrottlingException entries were retried 3 times; other codes need the request or the permissions fixed.',
         details: { failures: outcome.failures, accepted: outcome.entryIds.filter(Boolean).length },
       });
     }
