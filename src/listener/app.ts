@@ -148,7 +148,12 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     // A redelivery is answered from a read, without waiting for a write; a row is only visible once committed.
     const known = deps.store.findInbox(event.eventId);
     const result = known ? { status: 'duplicate' as const, eventId: event.eventId, jobId: known.jobId } : await deps.writer.submit(event);
-    req.log.info({ eventId: result.eventId, jobId: result.jobId, outcome: result.status, jobStatus: event.detail?.status, source: event.source }, 'event %s', result.status);
+    // A redelivery is routine (EventBridge delivers at least once) and the cheapest path to serve: debug level.
+    req.log[result.status === 'duplicate' ? 'debug' : 'info'](
+      { eventId: result.eventId, jobId: result.jobId, outcome: result.status, jobStatus: event.detail?.status, source: event.source },
+      'event %s',
+      result.status,
+    );
     return result;
   });
 

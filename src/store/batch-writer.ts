@@ -67,12 +67,15 @@ export function createBatchCommitter(db: Db, store: Store): (events: NormalisedE
 
 interface Committer {
   readonly available: boolean;
+  /** True when commit() may be called again before the previous one settled (the thread coalesces them). */
+  readonly pipelined: boolean;
   commit(events: NormalisedEvent[], now: number): Promise<EventOutcome[]>;
   close(): Promise<void>;
 }
 
 class InlineCommitter implements Committer {
   readonly available = true;
+  readonly pipelined = false;
   private readonly run: (events: NormalisedEvent[], now: number) => EventOutcome[];
   constructor(db: Db, store: Store) {
     this.run = createBatchCommitter(db, store);
@@ -100,6 +103,7 @@ export type WriteWorkerRequest = { type: 'batch'; id: number; events: Normalised
 export type WriteWorkerReply = { id: number; outcomes: EventOutcome[] } | { id: number; failure: BatchFailure } | { type: 'ready' } | { type: 'open-failed'; failure: BatchFailure };
 
 class ThreadCommitter implements Committer {
+  readonly pipelined = true;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve(o: EventOutcome[]): void; reject(e: unknown): void }>();
   private dead: Error | undefined;
@@ -173,7 +177,7 @@ export interface BatchWriterOptions {
 export class BatchWriter {
   private queue: Pending[] = [];
   private scheduled = false;
-  private inFlight: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
   private readonly maxBatch: number;
   private readonly clock: () => number;
@@ -214,15 +218,18 @@ export class BatchWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight || this.queue.length === 0) return;
+    // Inline, one batch at a time. On the thread, batches are handed over as they form; the thread commits all
+    // that arrived during its previous commit in one transaction, so no round trip sits between two commits.
+    if (this.scheduled || this.queue.length === 0 || (this.inFlight.size && !this.committer.pipelined)) return;
     this.scheduled = true;
     // setImmediate runs after the poll phase: every request already readable joins this batch.
     setImmediate(() => {
       this.scheduled = false;
-      this.inFlight = this.dispatch().finally(() => {
-        this.inFlight = undefined;
+      const done: Promise<void> = this.dispatch().finally(() => {
+        this.inFlight.delete(done);
         this.schedule();
       });
+      this.inFlight.add(done);
     });
   }
 
@@ -252,8 +259,8 @@ export class BatchWriter {
 
   /** Commits what is queued, refuses anything new, and closes the writer's connection. */
   async close(): Promise<void> {
-    while (this.inFlight || this.scheduled || this.queue.length) {
-      if (this.inFlight) await this.inFlight;
+    while (this.inFlight.size || this.scheduled || this.queue.length) {
+      if (this.inFlight.size) await Promise.all(this.inFlight);
       else await new Promise((r) => setImmediate(r));
     }
     this.closed = true;

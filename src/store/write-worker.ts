@@ -15,17 +15,37 @@ const reply = (msg: WriteWorkerReply) => port.postMessage(msg);
 try {
   const db = openDatabase(data.dbPath);
   const commit = createBatchCommitter(db, createStore(db, data.storeOptions));
-  port.on('message', (msg: WriteWorkerRequest) => {
-    if (msg.type === 'close') {
+  // Batches that arrive while one commits wait here and are committed together: one fsync for all of them.
+  let pending: Array<Extract<WriteWorkerRequest, { type: 'batch' }>> = [];
+  let closing = false;
+  const commitPending = () => {
+    const batches = pending;
+    pending = [];
+    if (batches.length) {
+      try {
+        const outcomes = commit(
+          batches.flatMap((b) => b.events),
+          (batches.at(-1) as { now: number }).now,
+        );
+        let at = 0;
+        for (const b of batches) {
+          reply({ id: b.id, outcomes: outcomes.slice(at, at + b.events.length) });
+          at += b.events.length;
+        }
+      } catch (err) {
+        for (const b of batches) reply({ id: b.id, failure: describeBatchFailure(err) });
+      }
+    }
+    if (closing) {
       db.close();
       port.close();
-      return;
     }
-    try {
-      reply({ id: msg.id, outcomes: commit(msg.events, msg.now) });
-    } catch (err) {
-      reply({ id: msg.id, failure: describeBatchFailure(err) });
-    }
+  };
+  port.on('message', (msg: WriteWorkerRequest) => {
+    if (msg.type === 'close') closing = true;
+    else pending.push(msg);
+    // After the messages already received: the whole backlog goes into one transaction.
+    if (pending.length === 1 || closing) setImmediate(commitPending);
   });
   reply({ type: 'ready' });
 } catch (err) {
