@@ -22,13 +22,34 @@ describe('openDatabase', () => {
     db.close();
   });
 
-  it('migration 001 creates the inbox, jobs, posts and outbox tables at version 1', () => {
-    const db = openDatabase(file());
+  it('migration 001 creates the inbox, jobs, posts and outbox tables', () => {
+    const db = openDatabase(file(), { migrations: MIGRATIONS.slice(0, 1) });
     expect(schemaVersion(db)).toBe(1);
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
     expect(tables).toEqual(['inbox', 'jobs', 'outbox', 'posts']);
     // The outbox references jobs: a notification for an unknown job is refused.
     expect(() => db.prepare("INSERT INTO outbox (job_id, kind, event_id, next_attempt_at, created_at) VALUES ('nope', 'COMPLETE', 'e', 0, 0)").run()).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+
+  it('migration 002 rebuilds the job indexes ascending, keeping the rows, and the newest-first listing uses them', () => {
+    const f = file();
+    const v1 = openDatabase(f, { migrations: MIGRATIONS.slice(0, 1) });
+    const insert = v1.prepare(
+      "INSERT INTO jobs (job_id, status, status_at, status_event, first_event_at, last_event_at, updated_at) VALUES (?, 'COMPLETE', 0, 'COMPLETE', ?, ?, 0)",
+    );
+    for (let i = 0; i < 5; i++) insert.run(`j${i}`, i, i);
+    expect((v1.prepare("SELECT sql FROM sqlite_master WHERE name = 'jobs_recent'").get() as { sql: string }).sql).toMatch(/DESC/);
+    v1.close();
+
+    const db = openDatabase(f);
+    expect(schemaVersion(db)).toBe(2);
+    for (const name of ['jobs_recent', 'jobs_status'])
+      expect((db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(name) as { sql: string }).sql).not.toMatch(/DESC/);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n).toBe(5);
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT * FROM jobs WHERE status = 'COMPLETE' ORDER BY first_event_at DESC, job_id DESC LIMIT 3").all() as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX jobs_status/);
+    expect(plan.map((p) => p.detail).join(' ')).not.toMatch(/TEMP B-TREE/);
     db.close();
   });
 
@@ -54,7 +75,7 @@ describe('openDatabase', () => {
     }
     expect(error).toBeInstanceOf(VidpipeError);
     expect(error).toMatchObject({ code: 'DB_TOO_NEW', exitCode: 2, hint: expect.stringMatching(/Upgrade vidpipe/) });
-    expect((error as Error).message).toMatch(/schema version 99, newer than this vidpipe understands \(1\)/);
+    expect((error as Error).message).toMatch(/schema version 99, newer than this vidpipe understands \(2\)/);
     expect(readFileSync(f).equals(before)).toBe(true);
   });
 

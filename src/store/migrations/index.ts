@@ -1,6 +1,7 @@
 /** Every migration, in order. Append only: a released migration never changes. */
 import type Database from 'better-sqlite3';
 import { migration001 } from './001-initial.js';
+import { migration002 } from './002-ascending-job-indexes.js';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,4 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
