@@ -3,7 +3,8 @@
  * lazily inside the action.
  */
 import type { Command } from 'commander';
+import { registerUpload } from './upload.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerUpload(program);
 }
