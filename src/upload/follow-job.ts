@@ -95,7 +95,8 @@ async function pollMediaConvert(options: FollowJobOptions): Promise<JobSnapshot>
   return {
     jobId: options.jobId,
     status,
-    ...(job?.CurrentPhase ? { phase: job.CurrentPhase } : {}),
+    // A finished job keeps the phase it was last in; it means nothing then.
+    ...(job?.CurrentPhase && !TERMINAL_JOB_STATUSES.has(status) ? { phase: job.CurrentPhase } : {}),
     ...(typeof job?.JobPercentComplete === 'number' ? { percent: job.JobPercentComplete } : status === 'COMPLETE' ? { percent: 100 } : {}),
     ...(status === 'COMPLETE' && options.expectedOutputs ? { outputs: options.expectedOutputs } : {}),
     ...(job?.ErrorCode != null ? { errorCode: String(job.ErrorCode) } : {}),
