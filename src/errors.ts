@@ -20,6 +20,11 @@ export interface VidpipeErrorOptions {
   cause?: unknown;
   /** Extra fields for --json output. Never put a secret here. */
   details?: Record<string, unknown>;
+  /**
+   * The command already printed its result (e.g. `status` with drift exits 4 after its table or JSON document):
+   * main then writes only the message to stderr, never a second JSON document.
+   */
+  resultPrinted?: boolean;
 }
 
 export class VidpipeError extends Error {
@@ -27,6 +32,7 @@ export class VidpipeError extends Error {
   readonly hint: string | undefined;
   readonly exitCode: ExitCode;
   readonly details: Record<string, unknown> | undefined;
+  readonly resultPrinted: boolean;
 
   constructor(code: string, message: string, options: VidpipeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -35,6 +41,7 @@ export class VidpipeError extends Error {
     this.hint = options.hint;
     this.exitCode = options.exitCode ?? ExitCode.internal;
     this.details = options.details;
+    this.resultPrinted = options.resultPrinted ?? false;
   }
 }
 

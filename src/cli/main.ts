@@ -17,14 +17,15 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function reportError(err: unknown, globals: Record<string, unknown>): number {
-  const out = new Output({ json: Boolean(globals.json), color: globals.color as boolean | undefined });
+  // commander's default for --no-color is color=true, which means "auto" here (as in commandContext), not "force".
+  const out = new Output({ json: Boolean(globals.json), color: globals.color === false ? false : undefined });
   if (err instanceof CommanderError) {
     // commander already printed its message (or the help/version text).
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   if (isVidpipeError(err)) {
-    if (out.json) {
+    if (out.json && !err.resultPrinted) {
       process.stdout.write(
         `${JSON.stringify({ error: { code: err.code, message: err.message, hint: err.hint, ...(err.details ?? {}) } }, null, 2)}\n`,
       );

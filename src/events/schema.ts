@@ -101,8 +101,9 @@ export const listenerBodySchema = {
   $id: 'vidpipe/listener-body',
   type: 'object',
   required: ['detail'],
-  // An envelope comes whole; the curl test body has none of these.
-  dependentRequired: {
+  // An envelope comes whole; the curl test body has none of these. (`dependencies`, the draft-07 spelling: Ajv's
+  // default draft-07 mode silently ignores `dependentRequired` when strict is off.)
+  dependencies: {
     id: ['source', 'detail-type'],
     source: ['id', 'detail-type'],
     'detail-type': ['id', 'source'],

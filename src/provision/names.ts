@@ -1,8 +1,49 @@
 /**
- * AWS resource names derived from the app name, in one place: setup creates them, teardown removes them, and the
- * Lambda / `upload --start-job` refer to them. IAM role names are at most 64 characters; the config schema keeps
- * `app` to 32 so every suffix here fits.
+ * Every AWS name vidpipe provisions, derived from the app name alone, so setup, status and teardown on any machine
+ * find the same resources. Limits: IAM role and policy names ≤ 64, EventBridge rule/connection/API destination ≤ 64,
+ * SQS queue ≤ 80, CloudWatch alarm ≤ 255; the app name is ≤ 32 characters (config schema), so every suffix fits.
  */
+import type { VidpipeConfig } from '../config/config.js';
+
+/** The tag every resource carries (where AWS allows tags): key and value. */
+export const APP_TAG_KEY = 'vidpipe:app';
+
+export interface ResourceNames {
+  inputBucket: string;
+  outputBucket: string;
+  jobRole: string;
+  rule: string;
+  connection: string;
+  apiDestination: string;
+  invokeRole: string;
+  targetId: string;
+  deadLetterQueue: string;
+  operatorPolicy: string;
+  alarmTopic: string;
+  alarmFailedInvocations: string;
+  alarmSentToDlq: string;
+  alarmDlqMessages: string;
+}
+
+export function resourceNames(config: Pick<VidpipeConfig, 'app' | 'inputBucket' | 'outputBucket'>): ResourceNames {
+  const app = config.app;
+  return {
+    inputBucket: config.inputBucket,
+    outputBucket: config.outputBucket,
+    jobRole: jobRoleName(app),
+    rule: `${app}-mediaconvert-events`,
+    connection: `${app}-listener`,
+    apiDestination: `${app}-listener`,
+    invokeRole: `${app}-eventbridge-invoke`,
+    targetId: `${app}-listener`,
+    deadLetterQueue: `${app}-events-dlq`,
+    operatorPolicy: `${app}-operator`,
+    alarmTopic: `${app}-alarms`,
+    alarmFailedInvocations: `${app}-failed-invocations`,
+    alarmSentToDlq: `${app}-invocations-sent-to-dlq`,
+    alarmDlqMessages: `${app}-dlq-messages-visible`,
+  };
+}
 
 /** The role MediaConvert assumes to read the input bucket and write the output bucket. */
 export function jobRoleName(app: string): string {
@@ -19,3 +60,24 @@ export function partitionOf(region: string | undefined): string {
 export function roleArn(accountId: string, roleName: string, region?: string): string {
   return `arn:${partitionOf(region)}:iam::${accountId}:role/${roleName}`;
 }
+
+export interface ArnContext {
+  region: string;
+  accountId: string;
+}
+
+const p = (c: ArnContext) => partitionOf(c.region);
+
+export const arns = {
+  role: (c: ArnContext, name: string) => roleArn(c.accountId, name, c.region),
+  policy: (c: ArnContext, name: string) => `arn:${p(c)}:iam::${c.accountId}:policy/${name}`,
+  // Bucket ARNs carry no region or account; the partition is the caller's.
+  bucket: (name: string, c?: ArnContext) => `arn:${c ? p(c) : 'aws'}:s3:::${name}`,
+  rule: (c: ArnContext, name: string) => `arn:${p(c)}:events:${c.region}:${c.accountId}:rule/${name}`,
+  defaultBus: (c: ArnContext) => `arn:${p(c)}:events:${c.region}:${c.accountId}:event-bus/default`,
+  queue: (c: ArnContext, name: string) => `arn:${p(c)}:sqs:${c.region}:${c.accountId}:${name}`,
+  topic: (c: ArnContext, name: string) => `arn:${p(c)}:sns:${c.region}:${c.accountId}:${name}`,
+  alarm: (c: ArnContext, name: string) => `arn:${p(c)}:cloudwatch:${c.region}:${c.accountId}:alarm:${name}`,
+  jobTemplate: (c: ArnContext, name: string) => `arn:${p(c)}:mediaconvert:${c.region}:${c.accountId}:jobTemplates/${name}`,
+  mediaconvert: (c: ArnContext, what: string) => `arn:${p(c)}:mediaconvert:${c.region}:${c.accountId}:${what}`,
+};

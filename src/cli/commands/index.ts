@@ -3,8 +3,22 @@
  * lazily inside the action.
  */
 import type { Command } from 'commander';
+import { registerInit } from './init.js';
+import { registerListen } from './listen.js';
+import { registerPolicy } from './policy.js';
+import { registerSetup } from './setup.js';
+import { registerSimulateComplete } from './simulate-complete.js';
+import { registerStatus } from './status.js';
+import { registerTeardown } from './teardown.js';
 import { registerUpload } from './upload.js';
 
 export function registerCommands(program: Command): void {
+  registerInit(program);
+  registerSetup(program);
+  registerStatus(program);
+  registerTeardown(program);
+  registerPolicy(program);
   registerUpload(program);
+  registerListen(program);
+  registerSimulateComplete(program);
 }

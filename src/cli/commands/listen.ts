@@ -1,0 +1,85 @@
+/**
+ * `vidpipe listen`: the endpoint an EventBridge API destination posts MediaConvert events to. Settings: flags ›
+ * environment (PORT, HOST, VIDPIPE_DB) › the config's `listen` section › defaults. The service lives in
+ * src/listener/server.ts and is imported only when the verb runs.
+ */
+import type { Command } from 'commander';
+import path from 'node:path';
+import { DEFAULT_AUTH_HEADER, DEFAULT_LISTENER_PATH, DEFAULT_SIMULATOR_SOURCE, loadConfig } from '../../config/config.js';
+import { secretsPathFor } from '../../config/secrets.js';
+import { UsageError } from '../../errors.js';
+import { commandContext, parseInteger } from '../context.js';
+
+interface ListenFlags {
+  port?: string;
+  host?: string;
+  db?: string;
+  authHeader?: string;
+  insecureNoAuth?: boolean;
+}
+
+export function registerListen(program: Command): void {
+  program
+    .command('listen')
+    .description(`run the endpoint EventBridge posts MediaConvert events to (POST ${DEFAULT_LISTENER_PATH})`)
+    .option('--port <n>', 'port to listen on (env PORT; default 3000)')
+    .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1)')
+    .option('--db <path>', 'SQLite database file (env VIDPIPE_DB; default ./vidpipe.db)')
+    .option('--auth-header <name>', `header carrying the API key (default: the config's listener.authHeader, else ${DEFAULT_AUTH_HEADER})`)
+    .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)')
+    .action(async (flags: ListenFlags, cmd: Command) => {
+      const { globals, out } = commandContext(cmd);
+      const env = process.env;
+      const config = await loadConfig(globals.configPath);
+      const pick = (...values: Array<string | number | undefined>) => values.find((v) => v !== undefined && v !== '');
+      const portText = String(pick(flags.port, env.PORT, config?.listen?.port, 3000));
+      const port = parseInteger(portText, flags.port !== undefined ? '--port' : env.PORT ? 'PORT' : 'listen.port', 0, 65535);
+      const host = String(pick(flags.host, env.HOST, config?.listen?.host, '127.0.0.1'));
+      // A relative db path in the config is relative to the config file, not to wherever the command runs.
+      const dbPath =
+        flags.db || env.VIDPIPE_DB
+          ? path.resolve((flags.db || env.VIDPIPE_DB) as string)
+          : config?.listen?.db
+            ? path.resolve(path.dirname(globals.configPath), config.listen.db)
+            : path.resolve('vidpipe.db');
+      const header = String(pick(flags.authHeader, config?.listener.authHeader, DEFAULT_AUTH_HEADER));
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/.test(header))
+        throw new UsageError('BAD_HEADER_NAME', `--auth-header "${header}" is not a valid HTTP header name.`);
+
+      const { resolveAuth, describeAuth } = await import('../../listener/auth.js');
+      const { startListener } = await import('../../listener/server.js');
+      const secretsFile = secretsPathFor(globals.configPath);
+      const auth = resolveAuth({ env, secretsFile, header, insecure: Boolean(flags.insecureNoAuth) });
+      if (auth.config.insecure) out.warn('authentication is OFF (--insecure-no-auth): anyone who can reach this port can write events.');
+
+      const server = await startListener({
+        port,
+        host,
+        dbPath,
+        auth: auth.config,
+        processedSources: [config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE],
+        slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
+        logLevel: globals.verbosity === 'verbose' ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info',
+      });
+
+      out.success(`listening on ${server.url}${DEFAULT_LISTENER_PATH}`);
+      out.info(`database: ${dbPath}`);
+      out.info(`auth: ${describeAuth(auth.config)}${auth.config.insecure ? '' : `, from ${auth.source}`}`);
+      if (auth.generatedKey)
+        // Printed once, straight to the terminal (never to the logs); it stays in the 0600 secrets file.
+        out.stderr.write(
+          `\nNo credentials were configured, so a new API key was generated and saved to ${secretsFile} (mode 0600).\n` +
+            `Send it in the ${header} header. It is shown only this once:\n\n  ${auth.generatedKey}\n\n`,
+        );
+      out.info(`slack: ${env.SLACK_WEBHOOK_URL ? 'notifications on (SLACK_WEBHOOK_URL)' : 'off (set SLACK_WEBHOOK_URL); notifications are recorded as skipped'}`);
+      out.info('read API: GET /api/videos, /api/videos/:jobId, /api/posts/:id · health: /healthz, /readyz · Ctrl-C to stop');
+
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      });
+      out.info(`${signal}: finishing in-flight requests…`);
+      await server.close();
+      out.info('stopped');
+    });
+}

@@ -1,0 +1,34 @@
+/** `vidpipe policy`: prints the operator's least-privilege IAM policy as JSON (setup also creates it as a managed policy). */
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { addAwsOptions, commandContext } from '../context.js';
+
+export function registerPolicy(program: Command): void {
+  const cmd = program
+    .command('policy')
+    .description('print the least-privilege IAM policy an operator needs to run vidpipe day to day')
+    .option('--account <id>', 'the AWS account id (default: asked of STS with your credentials)');
+  addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
+    const { globals, out } = commandContext(command);
+    const { requireConfig } = await import('../../config/config.js');
+    const { operatorPolicy } = await import('../../provision/documents.js');
+    const { openAwsSession } = await import('../aws-session.js');
+
+    const config = await requireConfig(globals.configPath);
+    let accountId = typeof opts.account === 'string' ? opts.account : undefined;
+    if (accountId !== undefined && !/^\d{12}$/.test(accountId))
+      throw new UsageError('BAD_ACCOUNT', `--account must be a 12-digit AWS account id, got "${accountId}".`);
+    const session = openAwsSession(opts, out, config.region);
+    try {
+      const region = session.aws.region;
+      if (!region)
+        throw new UsageError('AWS_REGION_MISSING', 'No AWS region is set.', { hint: 'Pass --region, set "region" in vidpipe.config.json, or set AWS_REGION.' });
+      accountId ??= await session.aws.accountId();
+      const policy = operatorPolicy(config, { region, accountId });
+      // The document is the result in both modes: it is meant to be piped into `aws iam create-policy`.
+      out.result(policy, () => JSON.stringify(policy, null, 2));
+    } finally {
+      session.close();
+    }
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * `vidpipe setup`: plan, confirm, apply, summarise. `--plan` (alias `--dry-run`) only prints the plan.
+ * A run with nothing to change makes no mutating AWS call.
+ */
+import { Option, type Command } from 'commander';
+import { UsageError, VidpipeError } from '../../errors.js';
+import { addAwsOptions, commandContext } from '../context.js';
+
+export function registerSetup(program: Command): void {
+  const cmd = program
+    .command('setup')
+    .description('create or repair the AWS pipeline (buckets, job role, templates, rule, connection, API destination, target, DLQ, policy, alarms)')
+    .option('--plan', 'print what would change, change nothing')
+    .addOption(new Option('--dry-run', 'same as --plan').hideHelp())
+    .option('-y, --yes', 'apply without asking')
+    .option('--rotate-key', 'generate a new API key for the connection (the listener accepts the old one until the next rotation)')
+    .option('--alarm-email <address>', 'subscribe this address to the alarm topic (saved to the config)');
+  addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
+    const { globals, out } = commandContext(command);
+    const { requireConfig, saveConfig } = await import('../../config/config.js');
+    const service = await import('../../provision/service.js');
+    const { changesIn } = await import('../../provision/plan.js');
+    const render = await import('../../provision/render.js');
+    const { openAwsSession } = await import('../aws-session.js');
+    const { confirm, promptContext } = await import('../../output/prompt.js');
+
+    let config = await requireConfig(globals.configPath);
+    if (typeof opts.alarmEmail === 'string' && opts.alarmEmail !== config.alarmEmail) {
+      config = { ...config, alarmEmail: opts.alarmEmail };
+      // Validated with the rest of the config before anything is written.
+      await saveConfig(globals.configPath, config);
+      out.info(`Saved alarmEmail ${opts.alarmEmail} to ${globals.configPath}.`);
+    }
+    service.checkListenerUrl(config);
+    const session = openAwsSession(opts, out, config.region);
+    try {
+      const options = { config, configPath: globals.configPath, aws: session.aws, rotateKey: Boolean(opts.rotateKey) };
+      const observation = await service.observeAll(options);
+      const plan = service.planSetup(observation);
+      const changes = changesIn(plan);
+
+      if (opts.plan || opts.dryRun) {
+        out.result({ plan }, (c) => render.renderPlan(plan, c));
+        return;
+      }
+      if (!changes.length) {
+        out.result({ plan, results: [], awsCalls: session.calls() }, (c) => `${render.renderPlan(plan, c)}\nEverything is in place: nothing was changed.`);
+        out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
+        return;
+      }
+      if (!out.json) out.info(render.renderPlan(plan, out.ec));
+      const deletes = changes.filter((s) => s.action === 'delete');
+      const ok = await confirm(promptContext(Boolean(opts.yes), out.json), deletes.length ? `Apply these changes, deleting ${deletes.length} resource(s)?` : 'Apply these changes?', {
+        default: true,
+        destructive: deletes.length > 0,
+      });
+      if (!ok) throw new UsageError('DECLINED', 'Nothing was changed.');
+
+      const applied = await service.applyObservedPlan(observation, plan, session.aws, (r) => {
+        if (r.outcome === 'done') out.debug(`${r.action} ${r.kind} ${r.name} (${r.ms} ms)`);
+      });
+      const secretsNote = `The listener's ${config.listener.auth === 'API_KEY' ? `API key (header ${config.listener.authHeader})` : 'Basic credentials'} is in ${observation.env.secretsFile} (0600), which \`vidpipe listen\` reads.`;
+      const doc = { plan, results: applied.results, secretsFile: observation.env.secretsFile, awsCalls: session.calls(), ms: session.elapsed() };
+      out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
+      if (applied.failed.length) {
+        if (!out.json) out.result(doc, (c) => render.renderResults(applied.results, c));
+        const first = applied.firstError;
+        throw new VidpipeError('SETUP_INCOMPLETE', `${applied.failed.length} step(s) failed: ${applied.failed.map((f) => `${f.resource}: ${f.error}`).join('; ')}`, {
+          hint: `${first instanceof VidpipeError && first.hint ? `${first.hint}\n` : ''}Fix the cause and run \`vidpipe setup\` again: it continues where this run stopped.`,
+          exitCode: first instanceof VidpipeError ? first.exitCode : 1,
+          cause: first,
+          details: { results: applied.results },
+          resultPrinted: !out.json,
+        });
+      }
+      out.result(doc, (c) => `${render.renderResults(applied.results, c)}\n\n${secretsNote}`);
+      out.success(`Setup complete: ${changes.length} change(s) applied.`);
+    } finally {
+      session.close();
+    }
+  });
+}

@@ -1,0 +1,35 @@
+/** `vidpipe status`: every resource ok / missing / drifted, with connection, destination and alarm states and the DLQ depth; exit 4 if anything is not ok. */
+import type { Command } from 'commander';
+import { ExitCode, VidpipeError } from '../../errors.js';
+import { addAwsOptions, commandContext } from '../context.js';
+
+export function registerStatus(program: Command): void {
+  const cmd = program.command('status').description('show whether every AWS resource is in place (exit 4 when something is missing or drifted)');
+  addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
+    const { globals, out } = commandContext(command);
+    const { requireConfig } = await import('../../config/config.js');
+    const service = await import('../../provision/service.js');
+    const { renderStatus } = await import('../../provision/render.js');
+    const { openAwsSession } = await import('../aws-session.js');
+
+    const config = await requireConfig(globals.configPath);
+    service.checkListenerUrl(config);
+    const session = openAwsSession(opts, out, config.region);
+    try {
+      const observation = await service.observeAll({ config, configPath: globals.configPath, aws: session.aws });
+      const plan = service.planSetup(observation);
+      const resources = service.statusRows(observation, plan);
+      const bad = resources.filter((r) => r.status !== 'ok');
+      out.result({ ok: bad.length === 0, resources, notes: plan.notes }, (c) => renderStatus(resources, plan.notes, c));
+      out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
+      if (bad.length)
+        throw new VidpipeError('NOT_IN_SYNC', `${bad.length} resource(s) missing or drifted: ${bad.map((r) => r.name).join(', ')}`, {
+          hint: 'Run `vidpipe setup` to create or repair them (`vidpipe setup --plan` shows what it would do).',
+          exitCode: ExitCode.drift,
+          resultPrinted: true,
+        });
+    } finally {
+      session.close();
+    }
+  });
+}

@@ -1,0 +1,194 @@
+/**
+ * The listener app: routes, body validation, auth and the one error handler. buildListener() never listens
+ * (ARCHITECTURE convention 1): tests inject requests or call .listen() on a free port; server.ts runs it for real.
+ *
+ * Status codes follow EventBridge's retry rules (aws-facts.md §1.3): it retries 401, 407, 409, 429 and 5xx and sends
+ * other 4xx to the dead-letter queue. So: a bad event is 400 (retrying cannot fix it), a busy database is 503 with
+ * Retry-After, and bad input is never a 500.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { DEFAULT_LISTENER_PATH } from '../config/config.js';
+import { EventFieldError, normaliseEvent } from '../events/normalise.js';
+import { listenerBodySchema } from '../events/schema.js';
+import { BatchWriter, StoreUnavailableError, isUnavailable } from '../store/batch-writer.js';
+import { BadCursorError, type Store } from '../store/store.js';
+import { createAuthenticator, type AuthConfig } from './auth.js';
+
+/** EventBridge's event size limit: a larger body cannot be a real event. */
+export const BODY_LIMIT_BYTES = 256 * 1024;
+/** Seconds EventBridge (or any client) should wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export interface ListenerDeps {
+  store: Store;
+  writer: BatchWriter;
+  auth: AuthConfig;
+  /** Custom sources processed like aws.mediaconvert (the simulator's). */
+  processedSources: readonly string[];
+  /** fastify's logger option (pino settings or an instance); false in quiet tests. */
+  logger?: FastifyServerOptions['logger'];
+  loggerInstance?: FastifyBaseLogger;
+}
+
+const JOB_STATES = ['PROGRESSING', 'COMPLETE', 'ERROR', 'CANCELED'] as const;
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly error: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** `body.detail.jobId must match pattern "…"`: the field a sender has to fix. */
+export function describeBodyError(e: ErrorObject | undefined): string {
+  if (!e) return 'body is invalid';
+  const where = `body${e.instancePath.replace(/\//g, '.').replace(/~1/g, '/').replace(/~0/g, '~')}`;
+  const p = e.params as Record<string, unknown>;
+  if (e.keyword === 'required') return `${where}.${String(p.missingProperty)} is required`;
+  if (e.keyword === 'dependencies')
+    return `${where}.${String(p.missingProperty)} is required when ${String(p.property)} is present (send the whole EventBridge envelope, or only {"detail": …})`;
+  if (e.keyword === 'enum') return `${where} must be one of ${(p.allowedValues as unknown[]).join(', ')}`;
+  return `${where} ${e.message ?? 'is invalid'}`;
+}
+
+export function buildListener(deps: ListenerDeps): FastifyInstance {
+  const header = deps.auth.header;
+  const app = Fastify({
+    ...(deps.loggerInstance
+      ? { loggerInstance: deps.loggerInstance }
+      : {
+          logger:
+            deps.logger === undefined || deps.logger === false || deps.logger === true
+              ? (deps.logger ?? false)
+              : {
+                  ...(deps.logger as object),
+                  // Credentials never reach a log line, whatever a serializer or a future log call includes.
+                  redact: { paths: ['req.headers.authorization', `req.headers["${header}"]`, 'webhookUrl', '*.webhookUrl'], censor: '[redacted]' },
+                },
+        }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // One line per event (below) says more than fastify's two generic lines per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Slow or stalled clients cannot hold connections forever; EventBridge itself gives up after 5 s.
+    requestTimeout: 30_000,
+    connectionTimeout: 30_000,
+  });
+
+  // fastify also parses text/plain by default: the endpoint takes JSON only (415 otherwise).
+  app.removeContentTypeParser('text/plain');
+
+  const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
+  const validateBody = ajv.compile(listenerBodySchema);
+  const authenticate = createAuthenticator(deps.auth);
+  const processedSources = deps.processedSources;
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/healthz' || (req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
+    const result = authenticate(req.headers);
+    if (result === 'ok') return;
+    if (deps.auth.basic) reply.header('www-authenticate', 'Basic realm="vidpipe", charset="UTF-8"');
+    req.log.warn({ reason: result }, 'rejected: credentials %s', result);
+    throw new HttpError(401, 'unauthorized', result === 'missing' ? `credentials required: send the ${header} header${deps.auth.basic ? ' or Basic authorization' : ''}` : 'credentials not accepted');
+  });
+
+  app.setErrorHandler((err: FastifyError | HttpError | Error, req, reply) => {
+    if (err instanceof StoreUnavailableError || isUnavailable(err)) {
+      req.log.error({ err }, 'database unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .send({ error: 'unavailable', message: 'the database is busy or unavailable; retry later' });
+    }
+    if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.error, message: err.message });
+    const statusCode = (err as FastifyError).statusCode;
+    if ((err as FastifyError).validation) return reply.code(400).send({ error: 'bad_request', message: err.message });
+    if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
+      req.log.warn({ code: (err as FastifyError).code }, 'rejected: %s', err.message);
+      const error = statusCode === 413 ? 'payload_too_large' : statusCode === 415 ? 'unsupported_media_type' : 'bad_request';
+      const message =
+        statusCode === 413
+          ? `body is larger than ${BODY_LIMIT_BYTES} bytes (EventBridge's event size limit)`
+          : statusCode === 415
+            ? 'content-type must be application/json'
+            : err.message;
+      return reply.code(statusCode).send({ error, message });
+    }
+    // Internals stay in the log, never in the response.
+    req.log.error({ err }, 'internal error');
+    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  app.post(DEFAULT_LISTENER_PATH, async (req) => {
+    const body = req.body;
+    if (!validateBody(body)) throw new HttpError(400, 'bad_request', describeBodyError(validateBody.errors?.[0]));
+    let event;
+    try {
+      event = normaliseEvent(body as unknown as Record<string, unknown>, { processedSources });
+    } catch (err) {
+      if (err instanceof EventFieldError) throw new HttpError(400, 'bad_request', err.message);
+      throw err;
+    }
+    // A redelivery is answered from a read, without waiting for a write; a row is only visible once committed.
+    const known = deps.store.findInbox(event.eventId);
+    const result = known ? { status: 'duplicate' as const, eventId: event.eventId, jobId: known.jobId } : await deps.writer.submit(event);
+    req.log.info({ eventId: result.eventId, jobId: result.jobId, outcome: result.status, jobStatus: event.detail?.status, source: event.source }, 'event %s', result.status);
+    return result;
+  });
+
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
+    try {
+      deps.store.ping();
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ status: 'unavailable' });
+    }
+  });
+
+  app.get<{ Querystring: { status?: string; limit?: number; cursor?: string } }>(
+    '/api/videos',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            status: { enum: [...JOB_STATES] },
+            limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+            cursor: { type: 'string', maxLength: 512 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      try {
+        const { status, limit, cursor } = req.query;
+        return deps.store.listVideos({ limit: limit ?? 50, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
+      } catch (err) {
+        if (err instanceof BadCursorError) throw new HttpError(400, 'bad_request', `querystring.cursor ${err.message}`);
+        throw err;
+      }
+    },
+  );
+
+  app.get<{ Params: { jobId: string } }>('/api/videos/:jobId', async (req) => {
+    const video = deps.store.getJob(req.params.jobId);
+    if (!video) throw new HttpError(404, 'not_found', `no video with job id ${req.params.jobId}`);
+    return { video, events: deps.store.listJobEvents(video.jobId), notifications: deps.store.notificationsForJob(video.jobId) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/posts/:id', async (req) => {
+    const post = deps.store.getPost(req.params.id);
+    if (!post) throw new HttpError(404, 'not_found', `no post ${req.params.id}`);
+    return { post, video: deps.store.getJob(post.jobId) ?? null };
+  });
+
+  return app;
+}

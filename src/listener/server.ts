@@ -1,0 +1,90 @@
+/**
+ * The running service: database + group-commit writer + Slack worker + app, started and stopped as one. The CLI's
+ * `listen` verb, the tests and the benchmark all start it through startListener().
+ */
+import type { FastifyInstance } from 'fastify';
+import { UsageError } from '../errors.js';
+import { openDatabase, type Db } from '../store/db.js';
+import { BatchWriter } from '../store/batch-writer.js';
+import { createStore, type Store } from '../store/store.js';
+import { buildListener } from './app.js';
+import type { AuthConfig } from './auth.js';
+import { OutboxWorker, type OutboxWorkerOptions } from './notify/outbox-worker.js';
+
+export interface ListenerOptions {
+  port: number;
+  host: string;
+  dbPath: string;
+  auth: AuthConfig;
+  processedSources: readonly string[];
+  /** SLACK_WEBHOOK_URL (from the environment only). */
+  slackWebhookUrl?: string;
+  /** pino level, or 'silent'. */
+  logLevel?: string;
+  /** Where logs go (default: stdout). */
+  logStream?: NodeJS.WritableStream;
+  /** Overrides for the Slack worker (tests shorten its intervals). */
+  notifier?: Partial<Omit<OutboxWorkerOptions, 'store' | 'webhookUrl' | 'logger'>>;
+}
+
+export interface RunningListener {
+  /** http://host:port */
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  db: Db;
+  store: Store;
+  /** Stop accepting, finish in-flight requests, flush the writer, stop the worker, close the database. */
+  close(): Promise<void>;
+}
+
+export async function startListener(options: ListenerOptions): Promise<RunningListener> {
+  const db = openDatabase(options.dbPath);
+  const store = createStore(db);
+  let worker: OutboxWorker | undefined;
+  const writer = new BatchWriter(db, store, { onCommit: () => worker?.wake() });
+  const app = buildListener({
+    store,
+    writer,
+    auth: options.auth,
+    processedSources: options.processedSources,
+    logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
+  });
+  worker = new OutboxWorker({ ...options.notifier, store, webhookUrl: options.slackWebhookUrl, logger: app.log });
+
+  try {
+    await app.listen({ port: options.port, host: options.host });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    db.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new UsageError('PORT_IN_USE', `Port ${options.port} on ${options.host} is already in use.`, { hint: 'Stop the other process or pass --port N (env PORT).' });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES')
+      throw new UsageError('LISTEN_FAILED', `Cannot listen on ${options.host}:${options.port} (${code}).`, { hint: 'Check --host and --port.' });
+    throw err;
+  }
+  worker.start();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    app,
+    db,
+    store,
+    close() {
+      closing ??= (async () => {
+        // fastify.close() stops accepting and waits for in-flight requests, whose writes the writer commits.
+        await app.close();
+        writer.close();
+        await worker.stop();
+        db.close();
+      })();
+      return closing;
+    },
+  };
+}

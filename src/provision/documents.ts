@@ -1,0 +1,158 @@
+/**
+ * The IAM and resource policies vidpipe writes, as pure functions of names and ARNs: least privilege, each with the
+ * AWS page it follows. `vidpipe policy` prints operatorPolicy(); setup compares these with what AWS returns.
+ */
+import type { VidpipeConfig } from '../config/config.js';
+import { MEDIACONVERT_DETAIL_TYPE, MEDIACONVERT_SOURCE } from '../events/types.js';
+import { jobTemplateResourceName } from '../../templates/job-templates.js';
+import { arns, resourceNames, type ArnContext } from './names.js';
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: Record<string, unknown>[];
+}
+
+const doc = (...Statement: Record<string, unknown>[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
+
+/**
+ * MediaConvert assumes the job role; aws:SourceAccount guards against the confused deputy
+ * (mediaconvert/latest/ug/cross-service-confused-deputy-prevention.html).
+ */
+export function jobRoleTrust(c: ArnContext): PolicyDocument {
+  return doc({
+    Effect: 'Allow',
+    Principal: { Service: 'mediaconvert.amazonaws.com' },
+    Action: 'sts:AssumeRole',
+    Condition: { StringEquals: { 'aws:SourceAccount': c.accountId } },
+  });
+}
+
+/** Read the input bucket, write the output bucket, nothing else (the console's default role grants S3 full access). */
+export function jobRoleAccess(c: ArnContext, inputBucket: string, outputBucket: string): PolicyDocument {
+  return doc(
+    { Sid: 'ReadInput', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arns.bucket(inputBucket, c)}/*` },
+    { Sid: 'WriteOutput', Effect: 'Allow', Action: 's3:PutObject', Resource: `${arns.bucket(outputBucket, c)}/*` },
+  );
+}
+
+/** EventBridge assumes the invoke role for this rule only (eventbridge/latest/userguide/eb-use-resource-based.html). */
+export function invokeRoleTrust(c: ArnContext, ruleName: string): PolicyDocument {
+  return doc({
+    Effect: 'Allow',
+    Principal: { Service: 'events.amazonaws.com' },
+    Action: 'sts:AssumeRole',
+    Condition: { StringEquals: { 'aws:SourceAccount': c.accountId }, ArnEquals: { 'aws:SourceArn': arns.rule(c, ruleName) } },
+  });
+}
+
+/** Only events:InvokeApiDestination, only on this destination. */
+export function invokeRoleAccess(apiDestinationArn: string): PolicyDocument {
+  return doc({ Sid: 'InvokeListener', Effect: 'Allow', Action: 'events:InvokeApiDestination', Resource: apiDestinationArn });
+}
+
+/** The DLQ accepts messages from exactly this rule (eventbridge/latest/userguide/eb-rule-dlq.html). */
+export function deadLetterQueuePolicy(c: ArnContext, queueName: string, ruleName: string): PolicyDocument {
+  return doc({
+    Sid: 'EventBridgeDeadLetters',
+    Effect: 'Allow',
+    Principal: { Service: 'events.amazonaws.com' },
+    Action: 'sqs:SendMessage',
+    Resource: arns.queue(c, queueName),
+    Condition: { ArnEquals: { 'aws:SourceArn': arns.rule(c, ruleName) } },
+  });
+}
+
+/** The rule's event pattern: MediaConvert job state changes with the configured statuses (+ the simulator's source). */
+export function eventPattern(config: Pick<VidpipeConfig, 'statuses' | 'allowSimulatorSource' | 'simulatorSource'>): Record<string, unknown> {
+  return {
+    source: config.allowSimulatorSource ? [MEDIACONVERT_SOURCE, config.simulatorSource] : [MEDIACONVERT_SOURCE],
+    'detail-type': [MEDIACONVERT_DETAIL_TYPE],
+    detail: { status: [...config.statuses] },
+  };
+}
+
+/**
+ * What an operator needs day to day (upload, start jobs from vidpipe's templates, follow them, simulate an event)
+ * and no more: a tightened version of the original system's "Required IAM Permissions". Provisioning itself
+ * (setup/teardown) needs an administrator.
+ */
+export function operatorPolicy(config: VidpipeConfig, c: ArnContext): PolicyDocument {
+  const names = resourceNames(config);
+  const input = arns.bucket(names.inputBucket, c);
+  const statements: Record<string, unknown>[] = [
+    {
+      Sid: 'UploadToInputBucket',
+      Effect: 'Allow',
+      // Multipart uploads (lib-storage) need PutObject for create/part/complete and AbortMultipartUpload to clean up.
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      Resource: `${input}/*`,
+    },
+    { Sid: 'ListInputUploads', Effect: 'Allow', Action: 's3:ListBucketMultipartUploads', Resource: input },
+    { Sid: 'ReadOutputs', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arns.bucket(names.outputBucket, c)}/*` },
+    {
+      Sid: 'CreateJobsFromTemplates',
+      Effect: 'Allow',
+      // CreateJob authorizes the job, the template and the queue (service-authorization reference for MediaConvert).
+      Action: 'mediaconvert:CreateJob',
+      Resource: [
+        arns.mediaconvert(c, 'jobs/*'),
+        arns.mediaconvert(c, 'queues/Default'),
+        ...config.templates.map((t) => arns.jobTemplate(c, jobTemplateResourceName(config.app, t))),
+      ],
+    },
+    { Sid: 'FollowJobs', Effect: 'Allow', Action: 'mediaconvert:GetJob', Resource: arns.mediaconvert(c, 'jobs/*') },
+    {
+      Sid: 'PassJobRole',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: arns.role(c, names.jobRole),
+      Condition: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
+    },
+  ];
+  if (config.allowSimulatorSource)
+    statements.push({
+      Sid: 'SimulateEvents',
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Resource: arns.defaultBus(c),
+      Condition: { StringEquals: { 'events:source': config.simulatorSource } },
+    });
+  return doc(...statements);
+}
+
+/** IAM returns policy documents URL-encoded (GetRole, GetRolePolicy, GetPolicyVersion); moto sometimes does not. */
+export function parsePolicyDocument(text: string | undefined): unknown {
+  if (!text) return undefined;
+  const raw = text.trimStart().startsWith('{') ? text : decodeURIComponent(text);
+  return JSON.parse(raw);
+}
+
+/** JSON with sorted keys, so two documents compare equal whatever order AWS returns their keys in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+export function sameJson(a: unknown, b: unknown): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/**
+ * true when every field of `desired` is in `observed` with the same value: AWS fills defaults into what it returns
+ * (MediaConvert adds dozens to a template's settings), so an equality test would see drift forever.
+ */
+export function containsJson(observed: unknown, desired: unknown): boolean {
+  if (Array.isArray(desired))
+    return Array.isArray(observed) && observed.length === desired.length && desired.every((d, i) => containsJson(observed[i], d));
+  if (desired && typeof desired === 'object') {
+    if (!observed || typeof observed !== 'object' || Array.isArray(observed)) return false;
+    return Object.entries(desired).every(([k, v]) => v === undefined || containsJson((observed as Record<string, unknown>)[k], v));
+  }
+  return observed === desired;
+}

@@ -1,0 +1,232 @@
+/**
+ * Monitoring, so the pipeline never fails silently: an SNS topic, an optional e-mail subscription (`--alarm-email`),
+ * and CloudWatch alarms on the rule's FailedInvocations and InvocationsSentToDLQ (AWS/Events, dimension RuleName)
+ * and on the DLQ's ApproximateNumberOfMessagesVisible (AWS/SQS, QueueName): any value > 0 in 5 minutes alarms.
+ */
+import { arns } from '../names.js';
+import type { ProvisionEnv, ResourceModule } from '../types.js';
+import { appTags, call, deleteIfExists, readOrUndefined } from './common.js';
+
+interface TopicObserved {
+  arn: string;
+}
+
+export const alarmTopic: ResourceModule<{ name: string }, TopicObserved> = {
+  id: 'alarm-topic',
+  kind: 'SNS topic',
+  dependsOn: [],
+  name: (env) => env.names.alarmTopic,
+  desired: (env) => ({ name: env.names.alarmTopic }),
+
+  async observe(aws, env) {
+    const TopicArn = arns.topic(env, env.names.alarmTopic);
+    const sns = await aws.sns();
+    const m = await import('@aws-sdk/client-sns');
+    const out = await readOrUndefined('sns:GetTopicAttributes', TopicArn, () => sns.send(new m.GetTopicAttributesCommand({ TopicArn })));
+    return out ? { arn: TopicArn } : undefined;
+  },
+
+  diff: () => [],
+
+  async apply(aws, d, _o, _w, env) {
+    const sns = await aws.sns();
+    const m = await import('@aws-sdk/client-sns');
+    const out = await call('sns:CreateTopic', d.name, () => sns.send(new m.CreateTopicCommand({ Name: d.name, Tags: appTags(env) })));
+    return { arn: out.TopicArn! };
+  },
+
+  async destroy(aws, o) {
+    const sns = await aws.sns();
+    const m = await import('@aws-sdk/client-sns');
+    // Deleting a topic also deletes its subscriptions.
+    await deleteIfExists('sns:DeleteTopic', o.arn, () => sns.send(new m.DeleteTopicCommand({ TopicArn: o.arn })));
+  },
+};
+
+interface SubscriptionObserved {
+  /** "PendingConfirmation" until the recipient clicks the link in AWS's e-mail. */
+  subscriptionArn: string;
+}
+
+export const alarmEmail: ResourceModule<{ email: string }, SubscriptionObserved> = {
+  id: 'alarm-email',
+  kind: 'SNS e-mail subscription',
+  dependsOn: ['alarm-topic'],
+  name: (env) => env.config.alarmEmail ?? '(no --alarm-email)',
+  desired: (env) => (env.config.alarmEmail ? { email: env.config.alarmEmail } : undefined),
+
+  async observe(aws, env) {
+    if (!env.config.alarmEmail) return undefined;
+    const TopicArn = arns.topic(env, env.names.alarmTopic);
+    const sns = await aws.sns();
+    const m = await import('@aws-sdk/client-sns');
+    const out = await readOrUndefined('sns:ListSubscriptionsByTopic', TopicArn, () => sns.send(new m.ListSubscriptionsByTopicCommand({ TopicArn })));
+    const sub = out?.Subscriptions?.find((s) => s.Protocol === 'email' && s.Endpoint === env.config.alarmEmail);
+    return sub ? { subscriptionArn: sub.SubscriptionArn ?? 'PendingConfirmation' } : undefined;
+  },
+
+  diff: () => [],
+
+  async apply(aws, d, _o, world, env) {
+    const TopicArn = world.get('alarm-topic')?.arn ?? arns.topic(env, env.names.alarmTopic);
+    const sns = await aws.sns();
+    const m = await import('@aws-sdk/client-sns');
+    const out = await call('sns:Subscribe', TopicArn, () => sns.send(new m.SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: d.email })));
+    return { subscriptionArn: out.SubscriptionArn ?? 'PendingConfirmation' };
+  },
+
+  async destroy(aws, o) {
+    // A pending subscription has no ARN to unsubscribe: it goes with the topic.
+    if (!o.subscriptionArn.startsWith('arn:')) return;
+    const sns = await aws.sns();
+    const m = await import('@aws-sdk/client-sns');
+    await deleteIfExists('sns:Unsubscribe', o.subscriptionArn, () => sns.send(new m.UnsubscribeCommand({ SubscriptionArn: o.subscriptionArn })));
+  },
+
+  details: (o) => ({ state: o.subscriptionArn.startsWith('arn:') ? 'confirmed' : 'pending confirmation (check the inbox)' }),
+};
+
+interface AlarmDesired {
+  name: string;
+  namespace: string;
+  metric: string;
+  dimension: { Name: string; Value: string };
+  statistic: 'Sum' | 'Maximum';
+  description: string;
+}
+
+interface AlarmObserved {
+  arn: string;
+  namespace?: string;
+  metric?: string;
+  dimensions: { Name?: string; Value?: string }[];
+  statistic?: string;
+  threshold?: number;
+  comparison?: string;
+  actions: string[];
+  state?: string;
+}
+
+const PERIOD_SECONDS = 300;
+
+function alarmModule(id: string, spec: (env: ProvisionEnv) => AlarmDesired | undefined, name: (env: ProvisionEnv) => string): ResourceModule<AlarmDesired, AlarmObserved> {
+  return {
+    id,
+    kind: 'CloudWatch alarm',
+    dependsOn: ['alarm-topic'],
+    name,
+    desired: spec,
+
+    async observe(aws, env) {
+      const cw = await aws.cloudwatch();
+      const m = await import('@aws-sdk/client-cloudwatch');
+      const out = await call('cloudwatch:DescribeAlarms', name(env), () => cw.send(new m.DescribeAlarmsCommand({ AlarmNames: [name(env)] })));
+      const a = out.MetricAlarms?.[0];
+      if (!a) return undefined;
+      return {
+        arn: a.AlarmArn!,
+        namespace: a.Namespace,
+        metric: a.MetricName,
+        dimensions: a.Dimensions ?? [],
+        statistic: a.Statistic,
+        threshold: a.Threshold,
+        comparison: a.ComparisonOperator,
+        actions: a.AlarmActions ?? [],
+        state: a.StateValue,
+      };
+    },
+
+    diff(d, o, world, env) {
+      const reasons: string[] = [];
+      const dims = o.dimensions.map((x) => `${x.Name}=${x.Value}`).join(',');
+      if (o.namespace !== d.namespace || o.metric !== d.metric || dims !== `${d.dimension.Name}=${d.dimension.Value}`) reasons.push('watches another metric');
+      if (o.statistic !== d.statistic || o.threshold !== 0 || o.comparison !== 'GreaterThanThreshold') reasons.push('threshold differs');
+      const topic = world.get('alarm-topic')?.arn ?? arns.topic(env, env.names.alarmTopic);
+      if (!o.actions.includes(topic)) reasons.push('does not notify the alarm topic');
+      return reasons;
+    },
+
+    async apply(aws, d, _o, world, env) {
+      const cw = await aws.cloudwatch();
+      const m = await import('@aws-sdk/client-cloudwatch');
+      const topic = world.get('alarm-topic')?.arn ?? arns.topic(env, env.names.alarmTopic);
+      // PutMetricAlarm creates or replaces.
+      await call('cloudwatch:PutMetricAlarm', d.name, () =>
+        cw.send(
+          new m.PutMetricAlarmCommand({
+            AlarmName: d.name,
+            AlarmDescription: d.description,
+            Namespace: d.namespace,
+            MetricName: d.metric,
+            Dimensions: [d.dimension],
+            Statistic: d.statistic,
+            Period: PERIOD_SECONDS,
+            EvaluationPeriods: 1,
+            Threshold: 0,
+            ComparisonOperator: 'GreaterThanThreshold',
+            // No data means no failures: the metric is only emitted when something happens.
+            TreatMissingData: 'notBreaching',
+            AlarmActions: [topic],
+            Tags: appTags(env),
+          }),
+        ),
+      );
+      return {
+        arn: arns.alarm(env, d.name),
+        namespace: d.namespace,
+        metric: d.metric,
+        dimensions: [d.dimension],
+        statistic: d.statistic,
+        threshold: 0,
+        comparison: 'GreaterThanThreshold',
+        actions: [topic],
+        state: 'INSUFFICIENT_DATA',
+      };
+    },
+
+    async destroy(aws, _o, env) {
+      const cw = await aws.cloudwatch();
+      const m = await import('@aws-sdk/client-cloudwatch');
+      await deleteIfExists('cloudwatch:DeleteAlarms', name(env), () => cw.send(new m.DeleteAlarmsCommand({ AlarmNames: [name(env)] })));
+    },
+
+    details: (o) => ({ state: o.state ?? 'unknown' }),
+  };
+}
+
+const eventsAlarm = (metric: string, description: string) => (env: ProvisionEnv): AlarmDesired => ({
+  name: metric === 'FailedInvocations' ? env.names.alarmFailedInvocations : env.names.alarmSentToDlq,
+  namespace: 'AWS/Events',
+  metric,
+  dimension: { Name: 'RuleName', Value: env.names.rule },
+  statistic: 'Sum',
+  description,
+});
+
+export const failedInvocationsAlarm = alarmModule(
+  'alarm:failed-invocations',
+  eventsAlarm('FailedInvocations', 'vidpipe: EventBridge could not deliver MediaConvert events to the listener'),
+  (env) => env.names.alarmFailedInvocations,
+);
+
+export const sentToDlqAlarm = alarmModule(
+  'alarm:sent-to-dlq',
+  (env) => (env.config.deadLetterQueue ? eventsAlarm('InvocationsSentToDLQ', 'vidpipe: undelivered events went to the dead-letter queue')(env) : undefined),
+  (env) => env.names.alarmSentToDlq,
+);
+
+export const dlqMessagesAlarm = alarmModule(
+  'alarm:dlq-messages',
+  (env) =>
+    env.config.deadLetterQueue
+      ? {
+          name: env.names.alarmDlqMessages,
+          namespace: 'AWS/SQS',
+          metric: 'ApproximateNumberOfMessagesVisible',
+          dimension: { Name: 'QueueName', Value: env.names.deadLetterQueue },
+          statistic: 'Maximum',
+          description: 'vidpipe: the dead-letter queue holds undelivered events (replay or inspect them)',
+        }
+      : undefined,
+  (env) => env.names.alarmDlqMessages,
+);

@@ -1,0 +1,46 @@
+/** Small helpers the resource modules share: error names meaning "absent", the app tag, guarded AWS calls. */
+import { awsCall, awsErrorName, httpStatusOf } from '../../aws/errors.js';
+import { APP_TAG_KEY } from '../names.js';
+import type { ProvisionEnv } from '../types.js';
+
+/** true when an AWS error means the thing does not exist (each service spells it its own way). */
+export function isNotFound(err: unknown): boolean {
+  const name = awsErrorName(err);
+  return (
+    /NotFound|NoSuch|NonExistent|DoesNotExist/i.test(name) ||
+    name === 'ResourceNotFoundException' ||
+    name === 'AWS.SimpleQueueService.NonExistentQueue' ||
+    (httpStatusOf(err) === 404 && name !== 'AccessDenied')
+  );
+}
+
+/** Runs a read; undefined when the resource does not exist, a translated error otherwise. */
+export async function readOrUndefined<T>(action: string, resource: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    return awsCall({ action, resource }, () => Promise.reject(err));
+  }
+}
+
+/** Runs a delete; a resource already gone counts as deleted (teardown must be re-runnable). */
+export async function deleteIfExists(action: string, resource: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (isNotFound(err)) return;
+    await awsCall({ action, resource }, () => Promise.reject(err));
+  }
+}
+
+export const call = <T>(action: string, resource: string, fn: () => Promise<T>) => awsCall({ action, resource }, fn);
+
+/** Tags in the Key/Value list form most services use. */
+export function appTags(env: ProvisionEnv): { Key: string; Value: string }[] {
+  return [{ Key: APP_TAG_KEY, Value: env.config.app }];
+}
+
+export function appTagMap(env: ProvisionEnv): Record<string, string> {
+  return { [APP_TAG_KEY]: env.config.app };
+}

@@ -1,0 +1,96 @@
+/**
+ * The dead-letter queue for events the API destination could not deliver: a standard SQS queue (EventBridge refuses
+ * FIFO DLQs) whose policy lets exactly this rule send (aws:SourceArn). Messages are kept 14 days, SQS's maximum.
+ */
+import { deadLetterQueuePolicy, parsePolicyDocument, sameJson } from '../documents.js';
+import { arns } from '../names.js';
+import type { ResourceModule } from '../types.js';
+import { appTagMap, call, deleteIfExists, readOrUndefined } from './common.js';
+
+const RETENTION_SECONDS = '1209600';
+
+interface QueueDesired {
+  name: string;
+  attributes: { Policy: string; MessageRetentionPeriod: string };
+}
+
+interface QueueObserved {
+  arn: string;
+  url: string;
+  policy: unknown;
+  retention?: string;
+  depth: number;
+}
+
+export const deadLetterQueue: ResourceModule<QueueDesired, QueueObserved> = {
+  id: 'dead-letter-queue',
+  kind: 'SQS queue (DLQ)',
+  dependsOn: [],
+  name: (env) => env.names.deadLetterQueue,
+  desired: (env) =>
+    env.config.deadLetterQueue
+      ? {
+          name: env.names.deadLetterQueue,
+          attributes: {
+            Policy: JSON.stringify(deadLetterQueuePolicy(env, env.names.deadLetterQueue, env.names.rule)),
+            MessageRetentionPeriod: RETENTION_SECONDS,
+          },
+        }
+      : undefined,
+
+  async observe(aws, env) {
+    const QueueName = env.names.deadLetterQueue;
+    const sqs = await aws.sqs();
+    const m = await import('@aws-sdk/client-sqs');
+    const url = await readOrUndefined('sqs:GetQueueUrl', QueueName, () => sqs.send(new m.GetQueueUrlCommand({ QueueName })));
+    if (!url?.QueueUrl) return undefined;
+    const QueueUrl = url.QueueUrl;
+    const out = await readOrUndefined('sqs:GetQueueAttributes', QueueName, () =>
+      sqs.send(new m.GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn', 'Policy', 'MessageRetentionPeriod', 'ApproximateNumberOfMessages'] })),
+    );
+    if (!out) return undefined;
+    const a = out.Attributes ?? {};
+    return {
+      arn: a.QueueArn!,
+      url: QueueUrl,
+      policy: parsePolicyDocument(a.Policy),
+      retention: a.MessageRetentionPeriod,
+      depth: Number(a.ApproximateNumberOfMessages ?? 0),
+    };
+  },
+
+  diff(d, o) {
+    const reasons: string[] = [];
+    if (!sameJson(o.policy, JSON.parse(d.attributes.Policy))) reasons.push(o.policy ? 'queue policy differs' : 'queue policy missing');
+    if (o.retention !== d.attributes.MessageRetentionPeriod) reasons.push(`retention is ${o.retention ?? 'unset'} s, not ${RETENTION_SECONDS} s`);
+    return reasons;
+  },
+
+  async apply(aws, d, o, _w, env) {
+    const sqs = await aws.sqs();
+    const m = await import('@aws-sdk/client-sqs');
+    if (o) {
+      await call('sqs:SetQueueAttributes', d.name, () => sqs.send(new m.SetQueueAttributesCommand({ QueueUrl: o.url, Attributes: d.attributes })));
+      return { ...o, policy: JSON.parse(d.attributes.Policy), retention: d.attributes.MessageRetentionPeriod };
+    }
+    const created = await call('sqs:CreateQueue', d.name, () =>
+      sqs.send(new m.CreateQueueCommand({ QueueName: d.name, Attributes: d.attributes, tags: appTagMap(env) })),
+    );
+    return {
+      arn: arns.queue(env, d.name),
+      url: created.QueueUrl!,
+      policy: JSON.parse(d.attributes.Policy),
+      retention: d.attributes.MessageRetentionPeriod,
+      depth: 0,
+    };
+  },
+
+  async destroy(aws, o, env) {
+    const sqs = await aws.sqs();
+    const m = await import('@aws-sdk/client-sqs');
+    // Note: SQS refuses to re-create a queue of the same name for 60 s after DeleteQueue.
+    await deleteIfExists('sqs:DeleteQueue', env.names.deadLetterQueue, () => sqs.send(new m.DeleteQueueCommand({ QueueUrl: o.url })));
+  },
+
+  details: (o) => ({ depth: o.depth }),
+};

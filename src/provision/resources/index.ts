@@ -1,0 +1,38 @@
+/**
+ * Every resource setup provisions, in a readable order (the executor orders by dependsOn, not by this list).
+ * A new resource is one module file plus one line here.
+ */
+import type { AnyResource } from '../types.js';
+import { alarmEmail, alarmTopic, dlqMessagesAlarm, failedInvocationsAlarm, sentToDlqAlarm } from './alarms.js';
+import { apiDestination } from './api-destination.js';
+import { inputBucket, outputBucket } from './bucket.js';
+import { connection } from './connection.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
+import { invokeRole } from './invoke-role.js';
+import { jobRole } from './job-role.js';
+import { jobTemplateResources } from './job-template.js';
+import { operatorPolicyResource } from './operator-policy.js';
+import { rule } from './rule.js';
+import { ruleTarget } from './rule-target.js';
+
+export const RESOURCES: readonly AnyResource[] = [
+  inputBucket,
+  outputBucket,
+  jobRole,
+  ...jobTemplateResources,
+  rule,
+  connection,
+  apiDestination,
+  invokeRole,
+  deadLetterQueue,
+  ruleTarget,
+  operatorPolicyResource,
+  alarmTopic,
+  alarmEmail,
+  failedInvocationsAlarm,
+  sentToDlqAlarm,
+  dlqMessagesAlarm,
+];
+
+/** Buckets hold user data: teardown keeps them unless asked (--delete-buckets). */
+export const DATA_RESOURCES: ReadonlySet<string> = new Set([inputBucket.id, outputBucket.id]);

@@ -1,0 +1,17 @@
+/** The role EventBridge assumes to call the API destination: events:InvokeApiDestination on that destination only. */
+import { invokeRoleAccess, invokeRoleTrust } from '../documents.js';
+import { roleModule } from './iam-role.js';
+
+export const invokeRole = roleModule({
+  id: 'invoke-role',
+  dependsOn: ['api-destination'],
+  name: (env) => env.names.invokeRole,
+  description: 'vidpipe: EventBridge invokes the listener API destination',
+  trust: (env) => invokeRoleTrust(env, env.names.rule),
+  // The destination's ARN ends in a UUID AWS chooses: known only once it exists.
+  access: (_env, world) => {
+    const arn = world.get('api-destination')?.arn;
+    return arn ? invokeRoleAccess(arn) : undefined;
+  },
+  waitingFor: 'the API destination',
+});

@@ -1,0 +1,222 @@
+/**
+ * `vidpipe simulate-complete`: plan the events, then print them, POST them to the listener as EventBridge would, or
+ * put them on the default bus. The AWS SDK is loaded only for --via eventbridge.
+ */
+import { loadConfig, DEFAULT_AUTH_HEADER, DEFAULT_SIMULATOR_SOURCE, DEFAULT_LISTENER_PATH, type VidpipeConfig } from '../config/config.js';
+import { clientCredentials, secretsPathFor } from '../config/secrets.js';
+import type { AwsCliOptions } from '../cli/context.js';
+import { RemoteRejectedError, UsageError } from '../errors.js';
+import { PLACEHOLDER_ACCOUNT, systemBuildEnv, type BuildEnv } from '../events/build.js';
+import type { JobStateChangeEvent } from '../events/types.js';
+import { authHeaders, postEvent, type HttpAnswer, type HttpTarget } from './http.js';
+import { classifyAnswer, runPool, summarizeLatency, type LatencySummary } from './load.js';
+import { planSimulation, type PlannedJob, type SimulationSpec } from './plan.js';
+
+export interface SimulateOptions extends SimulationSpec {
+  via: 'http' | 'eventbridge';
+  /** --to: the listener URL (http only). */
+  to?: URL;
+  concurrency: number;
+  print: boolean;
+  /** --source for --via eventbridge; default config.simulatorSource. Already checked not to be aws.*. */
+  source?: string;
+  aws: AwsCliOptions;
+  configPath: string;
+}
+
+export interface SimulateDeps {
+  env?: BuildEnv;
+  processEnv?: NodeJS.ProcessEnv;
+  /** Each answer as it arrives (single event and --sequence runs; not --count). */
+  onAnswer?: (answer: SentEvent) => void;
+}
+
+export interface SentEvent {
+  jobId: string;
+  status: string;
+  eventId: string;
+  httpStatus: number;
+  body: string;
+  ms: number;
+}
+
+export interface LoadSummary {
+  jobs: number;
+  events: number;
+  concurrency: number;
+  byHttpStatus: Record<string, number>;
+  byOutcome: Record<string, number>;
+  latencyMs: LatencySummary;
+  seconds: number;
+  eventsPerSecond: number;
+}
+
+export type SimulateResult =
+  | { mode: 'print'; document: JobStateChangeEvent | JobStateChangeEvent[] }
+  | { mode: 'http'; url: string; jobIds: string[]; answers: SentEvent[]; /** The auth header's name (never its value). */ authHeader: string }
+  | { mode: 'load'; url: string; summary: LoadSummary; rejected: number }
+  | {
+      mode: 'eventbridge';
+      source: string;
+      region: string | undefined;
+      jobIds: string[];
+      entries: { jobId: string; status: string; eventId: string }[];
+      calls: number;
+      warnings: string[];
+    };
+
+/**
+ * --to, else listener.url from the config, else where `vidpipe listen` binds with the same settings: PORT/HOST from
+ * the environment › the config's listen section › 127.0.0.1:3000.
+ */
+export function resolveListenerUrl(to: URL | undefined, config: VidpipeConfig | undefined, env: NodeJS.ProcessEnv = {}): URL {
+  if (to) return to;
+  if (config?.listener.url) return new URL(config.listener.url);
+  const configured = env.HOST || config?.listen?.host;
+  // A listener bound to every interface is reached on loopback.
+  const host = !configured || configured === '0.0.0.0' || configured === '::' ? '127.0.0.1' : configured;
+  const port = env.PORT || config?.listen?.port || 3000;
+  return new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}${DEFAULT_LISTENER_PATH}`);
+}
+
+export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}): Promise<SimulateResult> {
+  const env = deps.env ?? systemBuildEnv;
+  const processEnv = deps.processEnv ?? process.env;
+  const config = await loadConfig(options.configPath);
+  const region = options.aws.region ?? config?.region ?? processEnv.AWS_REGION ?? processEnv.AWS_DEFAULT_REGION;
+  const setting = { region: region ?? 'us-east-1', app: config?.app, inputBucket: config?.inputBucket, outputBucket: config?.outputBucket };
+
+  if (options.print) {
+    const jobs = planSimulation(options, { ...setting, account: PLACEHOLDER_ACCOUNT }, env);
+    const events = jobs.flatMap((j) => j.events);
+    return { mode: 'print', document: events.length === 1 ? events[0]! : events };
+  }
+  if (options.via === 'eventbridge') return sendViaEventBridge(options, config, region, setting, env);
+
+  const url = resolveListenerUrl(options.to, config, processEnv);
+  const secretsFile = secretsPathFor(options.configPath);
+  const credentials = clientCredentials({ env: processEnv, secretsFile });
+  if (!credentials.apiKey && !credentials.basicAuth)
+    throw new UsageError('NO_API_KEY', `No key to authenticate to the listener: VIDPIPE_API_KEY is not set and ${secretsFile} has none.`, {
+      hint: 'Start `vidpipe listen` once from this directory (it generates a key there), or set VIDPIPE_API_KEY to the key the listener accepts.',
+    });
+  const target: HttpTarget = { url, auth: authHeaders(credentials, config?.listener.authHeader ?? DEFAULT_AUTH_HEADER) };
+  const jobs = planSimulation(options, { ...setting, account: PLACEHOLDER_ACCOUNT }, env);
+  if (options.count > 1) return sendLoad(jobs, target, options.concurrency);
+
+  const answers: SentEvent[] = [];
+  for (const event of jobs[0]!.events) {
+    const answer = await postEvent(target, event);
+    const sent = sentEvent(event, answer);
+    if (answer.status < 200 || answer.status > 299) throw rejected(url, sent, answers);
+    answers.push(sent);
+    deps.onAnswer?.(sent);
+  }
+  return { mode: 'http', url: url.href, jobIds: [jobs[0]!.jobId], answers, authHeader: Object.keys(target.auth)[0]! };
+}
+
+function sentEvent(event: JobStateChangeEvent, answer: HttpAnswer): SentEvent {
+  return { jobId: event.detail.jobId, status: event.detail.status, eventId: event.id, httpStatus: answer.status, body: answer.body, ms: answer.ms };
+}
+
+function rejected(url: URL, sent: SentEvent, before: SentEvent[]): RemoteRejectedError {
+  const body = sent.body.length > 2000 ? `${sent.body.slice(0, 2000)}…` : sent.body;
+  const keyProblem = sent.httpStatus === 401 || sent.httpStatus === 403;
+  return new RemoteRejectedError('LISTENER_REJECTED', `The listener at ${url.href} answered ${sent.httpStatus} to the ${sent.status} event of job ${sent.jobId}: ${body || '(empty body)'}`, {
+    hint: keyProblem
+      ? 'The key sent is not one the listener accepts. Both read VIDPIPE_API_KEY, else .vidpipe/secrets.json beside the config: run both from the same directory (or the same --config), or set the same VIDPIPE_API_KEY.'
+      : undefined,
+    details: { httpStatus: sent.httpStatus, body, answeredBefore: before },
+  });
+}
+
+async function sendLoad(jobs: PlannedJob[], target: HttpTarget, concurrency: number): Promise<SimulateResult> {
+  const latencies: number[] = [];
+  const byHttpStatus: Record<string, number> = {};
+  const byOutcome: Record<string, number> = {};
+  const bump = (map: Record<string, number>, key: string) => (map[key] = (map[key] ?? 0) + 1);
+  let rejectedCount = 0;
+  const started = performance.now();
+  // A job's events go in order on one worker; jobs run side by side.
+  await runPool(jobs, concurrency, async (job) => {
+    for (const event of job.events) {
+      let answer: HttpAnswer;
+      try {
+        answer = await postEvent(target, event);
+      } catch (err) {
+        // A slow answer is one failed delivery among many; anything else (refused, unknown host) stops the run.
+        if ((err as { code?: string }).code !== 'LISTENER_TIMEOUT') throw err;
+        bump(byHttpStatus, 'timeout');
+        rejectedCount++;
+        continue;
+      }
+      latencies.push(answer.ms);
+      bump(byHttpStatus, String(answer.status));
+      bump(byOutcome, classifyAnswer(answer.status, answer.body));
+      if (answer.status < 200 || answer.status > 299) rejectedCount++;
+    }
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const events = jobs.reduce((n, j) => n + j.events.length, 0);
+  return {
+    mode: 'load',
+    url: target.url.href,
+    rejected: rejectedCount,
+    summary: {
+      jobs: jobs.length,
+      events,
+      concurrency,
+      byHttpStatus,
+      byOutcome,
+      latencyMs: summarizeLatency(latencies),
+      seconds: Math.round(seconds * 1000) / 1000,
+      eventsPerSecond: Math.round((events / seconds) * 10) / 10,
+    },
+  };
+}
+
+async function sendViaEventBridge(
+  options: SimulateOptions,
+  config: VidpipeConfig | undefined,
+  region: string | undefined,
+  setting: { region: string; app?: string; inputBucket?: string; outputBucket?: string },
+  env: BuildEnv,
+): Promise<SimulateResult> {
+  const { createAwsContext } = await import('../aws/context.js');
+  const { assertCustomSource, putEventsBatched } = await import('./eventbridge.js');
+  const source = options.source ?? config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE;
+  assertCustomSource(source);
+  const aws = createAwsContext({ ...options.aws, ...(region ? { region } : {}) });
+  try {
+    // The detail names the account (accountId, queue and job ARNs): use the real one, as EventBridge will.
+    const account = await aws.accountId();
+    const jobs = planSimulation(options, { ...setting, account }, env);
+    const events = jobs.flatMap((j) => j.events);
+    const outcome = await putEventsBatched(await aws.eventbridge(), events, source, options.concurrency);
+    if (outcome.failures.length) {
+      const lines = outcome.failures.map((f) => `entry ${f.index + 1} (${f.status} of job ${f.jobId}): ${f.errorCode}: ${f.errorMessage}`);
+      throw new RemoteRejectedError('PUT_EVENTS_FAILED', `PutEvents failed ${outcome.failures.length} of ${events.length} entries:\n  ${lines.join('\n  ')}`, {
+        hint: outcome.failures.some((f) => f.errorCode === 'NotAuthorizedForSourceException')
+          ? 'Sources starting with "aws." are reserved for AWS services; use a custom source (default vidpipe.simulator).'
+          : 'Entries failing with InternalFailure or ThrottlingException can be retried; the others need the request fixed.',
+        details: { failures: outcome.failures, accepted: outcome.entryIds.filter(Boolean).length },
+      });
+    }
+    const warnings: string[] = [];
+    if (!config?.allowSimulatorSource)
+      warnings.push(
+        `The vidpipe rule matches source "${source}" only with "allowSimulatorSource": true in the config (then run \`vidpipe setup\`); until then these events reach no listener.`,
+      );
+    return {
+      mode: 'eventbridge',
+      source,
+      region: aws.region,
+      jobIds: jobs.map((j) => j.jobId),
+      entries: events.map((e, i) => ({ jobId: e.detail.jobId, status: e.detail.status, eventId: outcome.entryIds[i]! })),
+      calls: outcome.calls,
+      warnings,
+    };
+  } finally {
+    aws.destroy();
+  }
+}

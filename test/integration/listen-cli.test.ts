@@ -1,0 +1,126 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { builtCliAvailable, spawnCli, spawnListen } from '../helpers/cli.js';
+import { EVENTBRIDGE_HEADERS, get, makeEvent, post, tempDir } from '../helpers/listener.js';
+
+const tmp = tempDir('vidpipe-cli-');
+afterAll(() => tmp.cleanup());
+let n = 0;
+const freshDir = () => {
+  const dir = path.join(tmp.dir, `run-${++n}`);
+  mkdirSync(dir);
+  return dir;
+};
+
+describe.runIf(builtCliAvailable())('vidpipe listen (built CLI)', () => {
+  it('on a fresh directory generates a key, prints it once, saves it 0600, and accepts it', async () => {
+    const cwd = freshDir();
+    const first = await spawnListen([], { cwd });
+    const key = /^\s+(vp_[A-Za-z0-9_-]{43})$/m.exec(first.stderr())?.[1];
+    expect(key).toBeDefined();
+    expect(first.stderr()).toMatch(/auth: API key in header x-api-key \(1 accepted\), from .*\.vidpipe\/secrets\.json/);
+    expect(first.stderr()).toContain(`database: ${path.join(cwd, 'vidpipe.db')}`);
+    expect(first.stdout()).not.toContain(key as string);
+    expect(statSync(path.join(cwd, '.vidpipe', 'secrets.json')).mode & 0o777).toBe(0o600);
+    const body = makeEvent('complete-file-group', { jobId: 'cli-1', postId: '1' });
+    expect((await post(first.url, body, { ...EVENTBRIDGE_HEADERS, 'x-api-key': key as string })).status).toBe(200);
+    expect((await post(first.url, makeEvent('progressing'), EVENTBRIDGE_HEADERS)).status).toBe(401);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(first.stderr()).toMatch(/SIGTERM: finishing in-flight requests…\nstopped/);
+    // The log stream (stdout) never carries the key.
+    expect(first.stdout()).not.toContain(key as string);
+
+    const second = await spawnListen([], { cwd });
+    expect(second.stderr()).not.toContain(key as string);
+    expect(second.stderr()).not.toMatch(/generated/);
+    expect((await get(second.url, '/api/posts/1', { 'x-api-key': key as string })).json.post.videoStatus).toBe('ready');
+    second.child.kill('SIGINT');
+    expect((await second.exited).code).toBe(0);
+  });
+
+  it('takes VIDPIPE_API_KEY (rotation: comma-separated) and --auth-header; never prints the keys', async () => {
+    const cwd = freshDir();
+    const l = await spawnListen(['--auth-header', 'X-Vidpipe-Key'], { cwd, env: { VIDPIPE_API_KEY: 'new-key-1, old-key-2' } });
+    expect(l.stderr()).toMatch(/auth: API key in header x-vidpipe-key \(2 accepted\), from VIDPIPE_API_KEY/);
+    expect(l.stderr() + l.stdout()).not.toMatch(/new-key-1|old-key-2/);
+    for (const key of ['new-key-1', 'old-key-2']) expect((await post(l.url, makeEvent('progressing'), { ...EVENTBRIDGE_HEADERS, 'x-vidpipe-key': key })).status).toBe(200);
+    expect((await post(l.url, makeEvent('progressing'), { ...EVENTBRIDGE_HEADERS, 'x-api-key': 'new-key-1' })).status).toBe(401);
+    l.child.kill('SIGTERM');
+    await l.exited;
+  });
+
+  it('--insecure-no-auth warns on every start', async () => {
+    const cwd = freshDir();
+    for (let i = 0; i < 2; i++) {
+      const l = await spawnListen(['--insecure-no-auth'], { cwd });
+      expect(l.stderr()).toMatch(/warning: authentication is OFF \(--insecure-no-auth\)/);
+      expect((await post(l.url, makeEvent('progressing'), EVENTBRIDGE_HEADERS)).status).toBe(200);
+      l.child.kill('SIGTERM');
+      await l.exited;
+    }
+  });
+
+  it('reads the config listen section and the global --config path; env beats config; flags beat env', async () => {
+    const cwd = freshDir();
+    const config = {
+      app: 'demo',
+      inputBucket: 'demo-input',
+      outputBucket: 'demo-output',
+      listener: { auth: 'API_KEY', authHeader: 'x-from-config' },
+      listen: { db: 'data/from-config.db' },
+      templates: ['mp4'],
+      statuses: ['COMPLETE', 'ERROR'],
+      trigger: 'none',
+      rateLimitPerSecond: 10,
+      retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 },
+      deadLetterQueue: true,
+      allowSimulatorSource: true,
+      simulatorSource: 'demo.sim',
+    };
+    const confDir = path.join(cwd, 'conf');
+    mkdirSync(confDir);
+    writeFileSync(path.join(confDir, 'vidpipe.config.json'), JSON.stringify(config));
+    const l = await spawnListen(['--config', path.join(confDir, 'vidpipe.config.json')], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
+    expect(l.stderr()).toContain(`database: ${path.join(confDir, 'data', 'from-config.db')}`);
+    expect(l.stderr()).toContain('header x-from-config');
+    const sim = makeEvent('progressing', { source: 'demo.sim' });
+    expect((await post(l.url, sim, { ...EVENTBRIDGE_HEADERS, 'x-from-config': 'k' })).json.status).toBe('processed');
+    l.child.kill('SIGTERM');
+    await l.exited;
+
+    const viaEnv = await spawnListen(['--config', path.join(confDir, 'vidpipe.config.json')], { cwd, env: { VIDPIPE_API_KEY: 'k', VIDPIPE_DB: 'env.db' } });
+    expect(viaEnv.stderr()).toContain(`database: ${path.join(cwd, 'env.db')}`);
+    viaEnv.child.kill('SIGTERM');
+    await viaEnv.exited;
+    const viaFlag = await spawnListen(['--db', 'flag.db'], { cwd, env: { VIDPIPE_API_KEY: 'k', VIDPIPE_DB: 'env.db' } });
+    expect(viaFlag.stderr()).toContain(`database: ${path.join(cwd, 'flag.db')}`);
+    viaFlag.child.kill('SIGTERM');
+    await viaFlag.exited;
+  });
+
+  it('exits 2 with a hint for a database from a newer vidpipe, a port in use, a bad port', async () => {
+    const cwd = freshDir();
+    const db = new Database(path.join(cwd, 'new.db'));
+    db.pragma('user_version = 42');
+    db.close();
+    const tooNew = spawnCli(['listen', '--port', '0', '--db', 'new.db'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
+    expect((await tooNew.exited).code).toBe(2);
+    expect(tooNew.stderr()).toMatch(/error: .*new\.db has schema version 42, newer than this vidpipe understands \(1\)\.\nhint: Upgrade vidpipe/);
+
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    const inUse = spawnCli(['listen', '--port', String(port)], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
+    expect((await inUse.exited).code).toBe(2);
+    expect(inUse.stderr()).toMatch(new RegExp(`Port ${port} on 127.0.0.1 is already in use`));
+    blocker.close();
+
+    const badPort = spawnCli(['listen'], { cwd, env: { VIDPIPE_API_KEY: 'k', PORT: 'eighty' } });
+    expect((await badPort.exited).code).toBe(2);
+    expect(badPort.stderr()).toMatch(/PORT must be a whole number from 0 to 65535, got "eighty"/);
+  });
+});

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { JobStateChangeDetail } from '../../src/events/types.js';
+import { mergeJobEvent, postStateOf, type Job } from '../../src/store/job-state.js';
+import { fixture } from '../helpers/listener.js';
+
+const T = 1_700_000_000_000;
+
+function detail(name: string, timestamp: number, extra: Record<string, unknown> = {}): JobStateChangeDetail {
+  return { ...fixture(name).detail, jobId: 'job-1', timestamp, userMetadata: { postId: '7' }, ...extra } as JobStateChangeDetail;
+}
+
+function fold(events: JobStateChangeDetail[]): Job {
+  let job: Job | undefined;
+  for (const e of events) job = mergeJobEvent(job, e, e.timestamp as number);
+  return job as Job;
+}
+
+/** A job's whole life, as MediaConvert emits it. */
+const life = [
+  detail('progressing', T),
+  detail('input-information', T + 1),
+  detail('status-update', T + 2, { jobProgress: { jobPercentComplete: 10, currentPhase: 'PROBING' } }),
+  detail('status-update', T + 3, { jobProgress: { jobPercentComplete: 55, currentPhase: 'TRANSCODING' } }),
+  detail('new-warning', T + 4),
+  detail('queue-hop', T + 5, { queue: 'arn:aws:mediaconvert:us-west-2:1:queues/Fast' }),
+  detail('status-update', T + 6, { jobProgress: { jobPercentComplete: 90, currentPhase: 'UPLOADING' }, queue: 'arn:aws:mediaconvert:us-west-2:1:queues/Fast' }),
+  detail('complete-hls-group', T + 7, { queue: 'arn:aws:mediaconvert:us-west-2:1:queues/Fast' }),
+];
+
+function shuffled<T>(items: T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+describe('mergeJobEvent', () => {
+  it('folds a life in order into the final job', () => {
+    const job = fold(life);
+    expect(job).toMatchObject({
+      status: 'COMPLETE',
+      progress: 100,
+      currentPhase: 'UPLOADING',
+      inputUri: 's3://amzn-s3-demo-bucket/file/file.mp4',
+      queue: 'arn:aws:mediaconvert:us-west-2:1:queues/Fast',
+      warnings: [{ code: '0', count: 1 }, { code: '000000', message: 'Example warning message' }],
+      durationMs: 180041,
+      width: 1280,
+      height: 720,
+      postId: '7',
+      firstEventAt: T,
+      lastEventAt: T + 7,
+      eventCount: 8,
+    });
+  });
+
+  it('reaches the same job whatever the arrival order', () => {
+    const expected = fold(life);
+    for (let seed = 1; seed <= 200; seed++) expect(fold(shuffled(life, seed))).toEqual(expected);
+  });
+
+  it('never lets an older event overwrite a terminal status, but keeps its information', () => {
+    const job = fold([detail('complete-file-group', T + 10), detail('progressing', T + 1), detail('error', T + 5), detail('input-information', T + 2)]);
+    expect(job.status).toBe('COMPLETE');
+    expect(job.errorCode).toBeNull();
+    expect(job.inputUri).toBe('s3://amzn-s3-demo-bucket/file/file.mp4');
+  });
+
+  it('keeps a terminal status even against a newer non-terminal event', () => {
+    expect(fold([detail('error', T), detail('status-update', T + 100)]).status).toBe('ERROR');
+  });
+
+  it('never lowers progress: a late PROGRESSING or older STATUS_UPDATE keeps the highest', () => {
+    const job = fold([
+      detail('status-update', T + 5, { jobProgress: { jobPercentComplete: 60, currentPhase: 'TRANSCODING' } }),
+      detail('status-update', T + 2, { jobProgress: { jobPercentComplete: 20, currentPhase: 'PROBING' } }),
+      detail('progressing', T),
+    ]);
+    expect(job).toMatchObject({ status: 'PROGRESSING', progress: 60, currentPhase: 'TRANSCODING' });
+  });
+
+  it('lets the newest terminal event win between two terminals, so ERROR then a later COMPLETE is COMPLETE', () => {
+    expect(fold([detail('error', T), detail('complete-file-group', T + 1)])).toMatchObject({ status: 'COMPLETE', errorCode: null, durationMs: 30041 });
+    expect(fold([detail('complete-file-group', T + 1), detail('error', T)])).toMatchObject({ status: 'COMPLETE', errorCode: null });
+  });
+
+  it('accepts an ISO timestamp body the same way (the caller converts it)', () => {
+    const job = mergeJobEvent(undefined, detail('progressing', 0, { timestamp: '2024-01-01T00:00:00Z' }), Date.parse('2024-01-01T00:00:00Z'));
+    expect(job.firstEventAt).toBe(1704067200000);
+  });
+});
+
+describe('postStateOf', () => {
+  it('prefers the HLS playlist, then the MP4; takes the thumbnail; maps the status', () => {
+    expect(postStateOf(fold([detail('complete-hls-group', T)]))).toEqual({ videoStatus: 'ready', videoUrl: 's3://amzn-s3-demo-bucket/hls/main.m3u8', thumbnailUrl: null });
+    expect(postStateOf(fold([detail('complete-frame-capture', T)]))).toEqual({
+      videoStatus: 'ready',
+      videoUrl: 's3://DOC-EXAMPLE-BUCKET/file/file.mp4',
+      thumbnailUrl: 's3://DOC-EXAMPLE-BUCKET/frameoutput/file.0000036.jpg',
+    });
+    expect(postStateOf(fold([detail('progressing', T)])).videoStatus).toBe('processing');
+    expect(postStateOf(fold([detail('canceled', T)])).videoStatus).toBe('failed');
+  });
+});
