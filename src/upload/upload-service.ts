@@ -20,6 +20,9 @@ import { inspectVideoFile, type VideoFile } from './media-file.js';
 import { createProgress, formatBytes, megabytesPerSecond } from './progress.js';
 import { uploadFile, type UploadedFile } from './s3-upload.js';
 
+/** `vidpipe listen`'s default port (src/cli/commands/listen.ts). */
+const DEFAULT_LISTEN_PORT = 3000;
+
 export interface UploadOptions {
   files: string[];
   postId?: string;
@@ -78,15 +81,18 @@ export function objectKeyFor(file: string, postId: string | undefined, key: stri
   return postId ? `posts/${postId}/${name}` : name;
 }
 
-/** Where `--wait` reads job state: --listener-url, else the configured public URL's origin, else the local `listen`. */
-export function listenerSourceFor(config: VidpipeConfig, options: { listenerUrl?: string; configPath: string; env: NodeJS.ProcessEnv }): ListenerSource | undefined {
+/**
+ * Where `--wait` reads job state: --listener-url, else the origin of the configured public listener URL, else the
+ * local `vidpipe listen` (listen.host/port from the config, else its defaults 127.0.0.1:3000).
+ */
+export function listenerSourceFor(config: VidpipeConfig, options: { listenerUrl?: string; configPath: string; env: NodeJS.ProcessEnv }): ListenerSource {
   let baseUrl = options.listenerUrl;
   if (!baseUrl && config.listener.url) baseUrl = new URL(config.listener.url).origin;
-  if (!baseUrl && config.listen?.port) {
-    const host = !config.listen.host || config.listen.host === '0.0.0.0' || config.listen.host === '::' ? '127.0.0.1' : config.listen.host;
-    baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${config.listen.port}`;
+  if (!baseUrl) {
+    const configured = config.listen?.host;
+    const host = !configured || configured === '0.0.0.0' || configured === '::' ? '127.0.0.1' : configured;
+    baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${config.listen?.port ?? DEFAULT_LISTEN_PORT}`;
   }
-  if (!baseUrl) return undefined;
   const creds = clientCredentials({ env: options.env, secretsFile: secretsPathFor(options.configPath) });
   const headers: Record<string, string> = creds.apiKey
     ? { [config.listener.authHeader]: creds.apiKey }
@@ -276,11 +282,11 @@ async function waitForJob(
   const jobId = report.job!.id;
   const listener = listenerSourceFor(config, { ...(options.listenerUrl ? { listenerUrl: options.listenerUrl } : {}), configPath: ctx.configPath, env });
   const mcEndpoint = aws.endpointFor('mediaconvert');
-  out.info(`waiting for job ${jobId}${listener ? ` (listener ${listener.baseUrl}, else MediaConvert)` : ' (MediaConvert GetJob)'}…`);
+  out.info(`waiting for job ${jobId} (listener ${listener.baseUrl} when it answers, else MediaConvert GetJob)…`);
   const state: JobSnapshot = await followJob({
     jobId,
     mediaconvert: () => aws.mediaconvert() as Promise<MediaConvertClient>,
-    ...(listener ? { listener } : {}),
+    listener,
     expectedOutputs: jobOutputsFor(config.outputBucket, report.key, template),
     ...(mcEndpoint ? { mediaconvertEndpoint: mcEndpoint } : {}),
     signal,

@@ -13,7 +13,11 @@ import { defaultConfig } from '../../src/config/config.js';
 import { createHandler } from '../../src/lambda/handler.js';
 import { jobTemplates } from '../../templates/job-templates.js';
 import { startMediaConvertFake, type MediaConvertFake } from '../helpers/mediaconvert-fake.js';
-import { motoAvailable, startMoto, type Moto } from '../helpers/moto.js';
+import { freePort, motoAvailable, startMoto, type Moto } from '../helpers/moto.js';
+import { writeSecrets, secretsPathFor } from '../../src/config/secrets.js';
+import { startListener } from '../../src/listener/server.js';
+import { DEFAULT_SIMULATOR_SOURCE } from '../../src/config/config.js';
+import { MEDIACONVERT_SOURCE } from '../../src/events/types.js';
 import { writeFakeMp4 } from '../helpers/video-files.js';
 
 const BIN = path.resolve('bin/vidpipe.js');
@@ -50,9 +54,12 @@ describe.runIf(motoAvailable())('vidpipe upload --start-job --wait (moto + Media
   let s3: S3Client;
   let dir: string;
   let env: Record<string, string>;
+  /** No listener answers here: --wait falls back to GetJob at once. */
+  let noListener: string;
 
   beforeAll(async () => {
     [moto, mc] = await Promise.all([startMoto(), startMediaConvertFake()]);
+    noListener = `http://127.0.0.1:${await freePort()}`;
     env = { ...moto.env, ...mc.env };
     s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     await s3.send(new CreateBucketCommand({ Bucket: 'demo-input' }));
@@ -74,7 +81,7 @@ describe.runIf(motoAvailable())('vidpipe upload --start-job --wait (moto + Media
   });
 
   it('starts the job with the shared builder, follows it through GetJob and prints the outputs', async () => {
-    const run = startCli(['upload', 'clip one.mp4', '--post', '7', '--start-job', '--wait', '--json'], dir, env);
+    const run = startCli(['upload', 'clip one.mp4', '--post', '7', '--start-job', '--wait', '--json', '--listener-url', noListener], dir, env);
     const created = await until('CreateJob', () => mc.requestsOf('CreateJob')[0]);
     const job = mc.jobs()[0]!;
     const head = await s3.send(new HeadObjectCommand({ Bucket: 'demo-input', Key: 'posts/7/clip one.mp4' }));
@@ -114,8 +121,43 @@ describe.runIf(motoAvailable())('vidpipe upload --start-job --wait (moto + Media
     mediaconvert.destroy();
   });
 
+  it('--wait reads the listener, fed by simulate-complete, while MediaConvert still says SUBMITTED', async () => {
+    const key = 'vp_test_key_for_the_listener_0123456789';
+    writeSecrets(secretsPathFor(path.join(dir, 'vidpipe.config.json')), { apiKeys: [key] });
+    const listener = await startListener({
+      port: 0,
+      host: '127.0.0.1',
+      dbPath: path.join(dir, 'vidpipe.db'),
+      auth: { header: 'x-api-key', apiKeys: [key], insecure: false },
+      processedSources: [MEDIACONVERT_SOURCE, DEFAULT_SIMULATOR_SOURCE],
+      logLevel: 'silent',
+    });
+    try {
+      const run = startCli(['upload', 'clip one.mp4', '--key', 'posts/8/talk.mp4', '--post', '8', '--start-job', '--wait', '--json', '--listener-url', listener.url], dir, env);
+      const job = await until('the job', () => mc.jobs()[0]);
+      // The job is unknown to the listener until an event arrives: --wait asks GetJob meanwhile.
+      await until('the first state', () => run.stderr().includes(`job ${job.id}: SUBMITTED (via mediaconvert)`));
+      const simulated = await new Promise<number | null>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [BIN, 'simulate-complete', '--to', `${listener.url}/aws/listener/eventbridge/video`, '--job-id', String(job.id), '--post', '8', '--output', 's3://demo-output/posts/8/talk/mp4/talk.mp4'],
+          { cwd: dir, env: { ...process.env, ...env }, stdio: 'ignore' },
+        );
+        child.on('close', resolve);
+      });
+      expect(simulated).toBe(0);
+      const result = await run.done;
+      expect(result.code).toBe(0);
+      const doc = JSON.parse(result.stdout) as { uploads: { job: Record<string, unknown> }[] };
+      expect(doc.uploads[0]!.job).toMatchObject({ id: job.id, status: 'COMPLETE', source: 'listener', outputs: ['s3://demo-output/posts/8/talk/mp4/talk.mp4'] });
+      expect(mc.job(String(job.id))!.status).toBe('SUBMITTED');
+    } finally {
+      await listener.close();
+    }
+  });
+
   it('a job that ends in ERROR: its code and message, exit 5', async () => {
-    const run = startCli(['upload', 'clip one.mp4', '--key', 'bad.mp4', '--template', 'hls', '--start-job', '--wait'], dir, env);
+    const run = startCli(['upload', 'clip one.mp4', '--key', 'bad.mp4', '--template', 'hls', '--start-job', '--wait', '--listener-url', noListener], dir, env);
     const job = await until('the job', () => mc.jobs()[0]);
     expect(job.jobTemplate).toBe('demo-hls');
     mc.setJobStatus(String(job.id), 'ERROR', { errorCode: 1010, errorMessage: 'Unsupported codec' });
