@@ -106,6 +106,25 @@ describe.runIf(motoAvailable())('vidpipe upload (built CLI, moto S3)', () => {
     await expect(s3.send(new HeadObjectCommand({ Bucket: 'demo-input', Key: 'aborted.mp4' }))).rejects.toMatchObject({ name: 'NotFound' });
   }, 120_000);
 
+  it('several files in one command: one object each, under the post', async () => {
+    const a = path.join(dir, 'a.mkv');
+    const b = path.join(dir, 'b.webm');
+    writeFileSync(a, Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x88]), Buffer.from('matroska'), Buffer.alloc(4000, 1)]));
+    writeFileSync(b, Buffer.concat([Buffer.from([0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x84]), Buffer.from('webm'), Buffer.alloc(3000, 2)]));
+    const run = await runCli(['upload', a, b, '--post', '9'], { cwd: dir, env: moto.env });
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n')).toEqual(['s3://demo-input/posts/9/a.mkv', 's3://demo-input/posts/9/b.webm']);
+    const heads = await Promise.all(['posts/9/a.mkv', 'posts/9/b.webm'].map((Key) => s3.send(new HeadObjectCommand({ Bucket: 'demo-input', Key }))));
+    expect(heads.map((h) => [h.ContentLength, h.ContentType, h.Metadata?.['post-id']])).toEqual([
+      [4016, 'video/x-matroska', '9'],
+      [3012, 'video/webm', '9'],
+    ]);
+    // --key names one object.
+    const many = await runCli(['upload', a, b, '--key', 'x.mkv'], { cwd: dir, env: moto.env });
+    expect(many.code).toBe(2);
+    expect(many.stderr).toContain('--key names one object: pass one file with it.');
+  });
+
   it('a missing file: exit 2 and its name', async () => {
     const run = await runCli(['upload', 'nope.mp4'], { cwd: dir, env: moto.env });
     expect(run.code).toBe(2);
