@@ -123,6 +123,13 @@ export async function runUpload(options: UploadOptions, ctx: UploadEnv): Promise
       });
   }
 
+  if (options.startJob && template && config.trigger === 'lambda')
+    out.info(
+      template === config.templates[0]
+        ? 'trigger is lambda: the Lambda sends this same CreateJob (same ClientRequestToken), so MediaConvert runs one job per upload.'
+        : `trigger is lambda: the Lambda also starts a "${config.templates[0]}" job for each upload, beside this "${template}" one.`,
+    );
+
   // Every file is checked before the first byte goes out.
   const files: { file: VideoFile; arg: string; key: string }[] = [];
   for (const arg of options.files) {
