@@ -14,6 +14,8 @@ export interface LoadOptions {
   /** Makes the body of the n-th request. */
   body: (n: number) => string;
   timeoutSec?: number;
+  /** Called with each 2xx response body (to collect the acknowledged event ids). */
+  onAck?: (body: string) => void;
 }
 
 export interface LoadFigures {
@@ -43,6 +45,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
       {
         method: 'POST',
         setupRequest: (req: autocannon.Request) => ({ ...req, body: options.body(n++) }),
+        ...(options.onAck ? { onResponse: (status: number, body: string) => (status >= 200 && status < 300 ? options.onAck?.(body) : undefined) } : {}),
       },
     ],
   });

@@ -35,7 +35,10 @@ export function jobRoleAccess(c: ArnContext, inputBucket: string, outputBucket: 
   );
 }
 
-/** EventBridge assumes the invoke role for this rule only (eventbridge/latest/userguide/eb-use-resource-based.html). */
+/**
+ * EventBridge assumes the invoke role for this rule only: EventBridge sets aws:SourceArn to the rule sending the event
+ * and aws:SourceAccount to its account (condition-key table in eventbridge/latest/userguide/eb-use-conditions.html).
+ */
 export function invokeRoleTrust(c: ArnContext, ruleName: string): PolicyDocument {
   return doc({
     Effect: 'Allow',

@@ -40,6 +40,11 @@ export interface PutEventsOutcome {
   calls: number;
 }
 
+/** Entry errors PutEvents documents as retryable (API_PutEventsResultEntry); the others need the request changed. */
+const RETRYABLE_ENTRY_ERRORS = new Set(['InternalFailure', 'ThrottlingException']);
+/** Attempts per entry for a retryable failure, backing off 100, 200, 400 ms. */
+const MAX_ATTEMPTS = 4;
+
 export async function putEventsBatched(
   client: Pick<EventBridgeClient, 'send'>,
   events: JobStateChangeEvent[],
@@ -51,28 +56,31 @@ export async function putEventsBatched(
   for (let start = 0; start < events.length; start += PUT_EVENTS_MAX_ENTRIES) batches.push(start);
   const outcome: PutEventsOutcome = { entryIds: new Array(events.length), failures: [], calls: 0 };
   await runPool(batches, concurrency, async (start) => {
-    const batch = events.slice(start, start + PUT_EVENTS_MAX_ENTRIES);
-    const result = await awsCall({ action: 'events:PutEvents', resource: 'the default event bus' }, () =>
-      client.send(new PutEventsCommand({ Entries: batch.map((e) => toPutEventsEntry(e, source)) })),
-    );
-    outcome.calls++;
-    (result.Entries ?? []).forEach((entry, i) => {
-      const index = start + i;
-      if (entry.ErrorCode || !entry.EventId) {
-        const event = batch[i]!;
+    let pending = events.slice(start, start + PUT_EVENTS_MAX_ENTRIES).map((_, i) => start + i);
+    for (let attempt = 1; pending.length; attempt++) {
+      const result = await awsCall({ action: 'events:PutEvents', resource: 'the default event bus' }, () =>
+        client.send(new PutEventsCommand({ Entries: pending.map((index) => toPutEventsEntry(events[index]!, source)) })),
+      );
+      outcome.calls++;
+      const retry: number[] = [];
+      // PutEvents answers 200 whatever happened to the entries: each result entry, in request order, says.
+      pending.forEach((index, i) => {
+        const entry = result.Entries?.[i];
+        if (entry?.EventId && !entry.ErrorCode) return void (outcome.entryIds[index] = entry.EventId);
+        const errorCode = entry?.ErrorCode ?? 'Unknown';
+        if (RETRYABLE_ENTRY_ERRORS.has(errorCode) && attempt < MAX_ATTEMPTS) return void retry.push(index);
+        const event = events[index]!;
         outcome.failures.push({
           index,
           jobId: event.detail.jobId,
           status: event.detail.status,
-          errorCode: entry.ErrorCode ?? 'Unknown',
-          errorMessage: entry.ErrorMessage ?? 'no EventId returned',
+          errorCode,
+          errorMessage: entry?.ErrorMessage ?? (entry ? 'no EventId returned' : `missing from the answer (FailedEntryCount ${result.FailedEntryCount ?? 0})`),
         });
-      } else outcome.entryIds[index] = entry.EventId;
-    });
-    // FailedEntryCount is the authority: a count with no matching entry still means something was dropped.
-    const flagged = (result.Entries ?? []).filter((e) => e.ErrorCode || !e.EventId).length;
-    if ((result.FailedEntryCount ?? 0) > flagged)
-      outcome.failures.push({ index: start, jobId: batch[0]!.detail.jobId, status: batch[0]!.detail.status, errorCode: 'Unknown', errorMessage: `FailedEntryCount ${result.FailedEntryCount} but only ${flagged} failed entries listed` });
+      });
+      pending = retry;
+      if (pending.length) await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1)));
+    }
   });
   outcome.failures.sort((a, b) => a.index - b.index);
   return outcome;

@@ -29,6 +29,8 @@ export interface SimulateDeps {
   processEnv?: NodeJS.ProcessEnv;
   /** Each answer as it arrives (single event and --sequence runs; not --count). */
   onAnswer?: (answer: SentEvent) => void;
+  /** Each AWS request (for --verbose). */
+  onAwsCall?: (service: string, command: string) => void;
 }
 
 export interface SentEvent {
@@ -91,7 +93,7 @@ export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}
     const events = jobs.flatMap((j) => j.events);
     return { mode: 'print', document: events.length === 1 ? events[0]! : events };
   }
-  if (options.via === 'eventbridge') return sendViaEventBridge(options, config, region, setting, env);
+  if (options.via === 'eventbridge') return sendViaEventBridge(options, config, region, setting, env, deps.onAwsCall);
 
   const url = resolveListenerUrl(options.to, config, processEnv);
   const secretsFile = secretsPathFor(options.configPath);
@@ -181,12 +183,13 @@ async function sendViaEventBridge(
   region: string | undefined,
   setting: { region: string; app?: string; inputBucket?: string; outputBucket?: string },
   env: BuildEnv,
+  onCall?: (service: string, command: string) => void,
 ): Promise<SimulateResult> {
   const { createAwsContext } = await import('../aws/context.js');
   const { assertCustomSource, putEventsBatched } = await import('./eventbridge.js');
   const source = options.source ?? config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE;
   assertCustomSource(source);
-  const aws = createAwsContext({ ...options.aws, ...(region ? { region } : {}) });
+  const aws = createAwsContext({ ...options.aws, ...(region ? { region } : {}), ...(onCall ? { onCall } : {}) });
   try {
     // The detail names the account (accountId, queue and job ARNs): use the real one, as EventBridge will.
     const account = await aws.accountId();
@@ -198,7 +201,7 @@ async function sendViaEventBridge(
       throw new RemoteRejectedError('PUT_EVENTS_FAILED', `PutEvents failed ${outcome.failures.length} of ${events.length} entries:\n  ${lines.join('\n  ')}`, {
         hint: outcome.failures.some((f) => f.errorCode === 'NotAuthorizedForSourceException')
           ? 'Sources starting with "aws." are reserved for AWS services; use a custom source (default vidpipe.simulator).'
-          : 'Entries failing with InternalFailure or ThrottlingException can be retried; the others need the request fixed.',
+          : 'InternalFailure and ThrottlingException entries were retried 3 times; other codes need the request or the permissions fixed.',
         details: { failures: outcome.failures, accepted: outcome.entryIds.filter(Boolean).length },
       });
     }

@@ -18,17 +18,32 @@ export interface CliChild {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): CliChild {
+export function spawnCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] }): CliChild {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };
   // The tests' own credentials must not leak into the child unless a test passes them.
   for (const k of ['VIDPIPE_API_KEY', 'VIDPIPE_BASIC_AUTH', 'SLACK_WEBHOOK_URL', 'PORT', 'HOST', 'VIDPIPE_DB']) if (!options.env || !(k in options.env)) delete env[k];
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (c) => (out += c));
   child.stderr?.on('data', (c) => (err += c));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Runs the built CLI to the end (stdout and stderr fully read), killing it after `timeoutMs`. */
+export async function runCli(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; timeoutMs?: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  if (!builtCliAvailable()) throw new Error('dist/ is missing: run `npm run build` first');
+  const c = spawnCli(args, options);
+  const closed = new Promise<void>((resolve) => c.child.on('close', () => resolve()));
+  const timer = setTimeout(() => c.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  const { code } = await c.exited;
+  await closed;
+  clearTimeout(timer);
+  return { code, stdout: c.stdout(), stderr: c.stderr() };
 }
 
 /** Starts `vidpipe listen --port 0 …` and resolves with its base URL once it says where it listens. */

@@ -108,11 +108,16 @@ export async function startMoto(options: { record?: boolean; extraEnv?: Record<s
         .split('\n')
         .filter(Boolean)
         .map((line) => {
-          const r = JSON.parse(line) as { method: string; path?: string; url?: string; headers?: Record<string, string>; body?: string };
+          const r = JSON.parse(line) as { method: string; path?: string; url?: string; headers?: Record<string, string>; body?: string; body_encoded?: boolean };
           const headers = Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-          const body = typeof r.body === 'string' ? r.body : '';
+          // moto's recorder stores byte bodies base64-encoded (body_encoded: true).
+          const raw = typeof r.body === 'string' ? r.body : '';
+          const body = r.body_encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
           const action = /(?:^|&)Action=([^&]+)/.exec(body)?.[1];
-          return { method: r.method, path: r.path ?? r.url ?? '', target: headers['x-amz-target'], action, host: headers.host };
+          // moto records the full URL; keep the path (and query) only.
+          const where = r.path ?? r.url ?? '';
+          const pathOnly = /^https?:\/\//.test(where) ? where.replace(/^https?:\/\/[^/]+/, '') : where;
+          return { method: r.method, path: pathOnly, target: headers['x-amz-target'], action, host: headers.host };
         })
         .filter((r) => !r.path.startsWith('/moto-api'));
     },

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { MOTO_ACCOUNT, motoAvailable, startMoto, type Moto } from '../helpers/moto.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/cli.js';
 
 describe.runIf(motoAvailable())('simulate-complete --via eventbridge (moto)', () => {
   let moto: Moto;
@@ -105,9 +105,11 @@ describe.runIf(motoAvailable())('simulate-complete --via eventbridge (moto)', ()
       new PutRuleCommand({ Name: 'vidpipe-sim', EventPattern: JSON.stringify({ source: ['demo.sim'], 'detail-type': ['MediaConvert Job State Change'] }) }),
     );
     writeFileSync(path.join(dir, 'vidpipe.config.json'), JSON.stringify({ ...defaultConfig('demo'), simulatorSource: 'demo.sim', allowSimulatorSource: true }));
-    const run = await runCli(['simulate-complete', '--via', 'eventbridge', '--sequence'], { cwd: dir, env: moto.env });
+    const run = await runCli(['simulate-complete', '--via', 'eventbridge', '--sequence', '--verbose'], { cwd: dir, env: moto.env });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).not.toMatch(/warning/);
+    // --verbose names each AWS call: the account, then one PutEvents for the 7 events.
+    expect(run.stderr.match(/^aws \S+ \S+$/gm)).toEqual(['aws sts GetCallerIdentity', 'aws eventbridge PutEvents']);
     expect(run.stdout.trim().split('\n')).toHaveLength(7);
     const received = await receiveAll(7);
     expect(received.map((m) => m.source)).toEqual(Array(7).fill('demo.sim'));

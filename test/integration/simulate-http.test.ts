@@ -12,7 +12,7 @@ import { secretsPathFor, writeSecrets } from '../../src/config/secrets.js';
 import { compileListenerBodyValidator } from '../../src/events/schema.js';
 import type { JobStateChangeEvent } from '../../src/events/types.js';
 import { freePort } from '../helpers/moto.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
 
 interface Received {
   method: string;
@@ -199,7 +199,7 @@ describe('simulate-complete --print (built CLI)', () => {
 
   it('loads no AWS SDK module (the SDK is imported only for --via eventbridge)', async () => {
     const dir = freshDir();
-    const hook = path.join(repoRoot, 'test', 'fixtures', 'record-imports.mjs');
+    const hook = path.join(REPO_ROOT, 'test', 'fixtures', 'record-imports.mjs');
     const printLog = path.join(dir, 'print.log');
     const print = await runCli(['simulate-complete', '--print'], { cwd: dir, nodeArgs: ['--import', hook], env: { VIDPIPE_IMPORT_LOG: printLog } });
     expect(print.code, print.stderr).toBe(0);

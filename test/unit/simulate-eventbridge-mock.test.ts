@@ -58,11 +58,38 @@ describe('--via eventbridge (mocked AWS answers)', () => {
   it('a partly failed batch names only the failed entries and counts the accepted ones', async () => {
     eventbridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({
       FailedEntryCount: 1,
-      Entries: input.Entries.map((_, i) => (i === 2 ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' } : { EventId: `ev-${i}` })),
+      Entries: input.Entries.map((_, i) => (i === 2 ? { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' } : { EventId: `ev-${i}` })),
     }));
     const err = (await simulate(options({ sequence: true }), { env: seededBuildEnv() }).catch((e: unknown) => e)) as RemoteRejectedError;
-    expect(err.message).toMatch(/PutEvents failed 1 of 7 entries:\n {2}entry 3 \(STATUS_UPDATE of job \d{13}-[a-z0-9]{6}\): ThrottlingException: Rate exceeded/);
+    expect(err.message).toMatch(/PutEvents failed 1 of 7 entries:\n {2}entry 3 \(STATUS_UPDATE of job \d{13}-[a-z0-9]{6}\): MalformedDetail: Detail is malformed\./);
     expect(err.details).toMatchObject({ accepted: 6 });
+    // Not a retryable code: one call.
+    expect(eventbridge.commandCalls(PutEventsCommand)).toHaveLength(1);
+  });
+
+  it('retries only the throttled entries, then succeeds', async () => {
+    let call = 0;
+    eventbridge.on(PutEventsCommand).callsFake((input: { Entries: { Detail: string }[] }) => {
+      call++;
+      return {
+        FailedEntryCount: call === 1 ? 2 : 0,
+        Entries: input.Entries.map((e, i) => (call === 1 && i < 2 ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' } : { EventId: `${call}-${JSON.parse(e.Detail).status}-${i}` })),
+      };
+    });
+    const result = await simulate(options({ sequence: true }), { env: seededBuildEnv() });
+    const calls = eventbridge.commandCalls(PutEventsCommand);
+    expect(calls.map((c) => c.args[0].input.Entries!.length)).toEqual([7, 2]);
+    if (result.mode !== 'eventbridge') throw new Error('unexpected');
+    expect(result.entries.map((e) => e.eventId)).toEqual(['2-PROGRESSING-0', '2-STATUS_UPDATE-1', '1-STATUS_UPDATE-2', '1-STATUS_UPDATE-3', '1-STATUS_UPDATE-4', '1-COMPLETE-5', '1-INPUT_INFORMATION-6']);
+    expect(result.calls).toBe(2);
+  });
+
+  it('gives up on an entry still throttled after 4 attempts', async () => {
+    eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }] });
+    const err = (await simulate(options(), { env: seededBuildEnv() }).catch((e: unknown) => e)) as RemoteRejectedError;
+    expect(err.message).toMatch(/entry 1 \(COMPLETE of job .*\): ThrottlingException: Rate exceeded/);
+    expect(err.hint).toMatch(/retried 3 times/);
+    expect(eventbridge.commandCalls(PutEventsCommand)).toHaveLength(4);
   });
 
   it('sends ≤ 10 entries per call with the custom source, the detail JSON and the real account', async () => {
@@ -91,12 +118,12 @@ describe('--via eventbridge (mocked AWS answers)', () => {
     expect(sts.calls()).toHaveLength(0);
   });
 
-  it('FailedEntryCount higher than the failed entries listed is still a failure', async () => {
+  it('an entry missing from the answer is a failure', async () => {
     eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [] });
     const printed = await simulate({ ...options(), print: true }, { env: seededBuildEnv() });
     if (printed.mode !== 'print' || Array.isArray(printed.document)) throw new Error('expected one printed event');
     const outcome = await putEventsBatched(new EventBridgeClient({ region: 'eu-west-1' }), [printed.document], 'vidpipe.simulator');
     expect(outcome.failures).toHaveLength(1);
-    expect(outcome.failures[0]!.errorMessage).toMatch(/FailedEntryCount 1/);
+    expect(outcome.failures[0]).toMatchObject({ errorCode: 'Unknown', errorMessage: 'missing from the answer (FailedEntryCount 1)' });
   });
 });

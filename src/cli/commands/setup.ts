@@ -3,7 +3,7 @@
  * A run with nothing to change makes no mutating AWS call.
  */
 import { Option, type Command } from 'commander';
-import { UsageError, VidpipeError } from '../../errors.js';
+import { VidpipeError } from '../../errors.js';
 import { addAwsOptions, commandContext } from '../context.js';
 
 export function registerSetup(program: Command): void {
@@ -54,7 +54,7 @@ export function registerSetup(program: Command): void {
         default: true,
         destructive: deletes.length > 0,
       });
-      if (!ok) throw new UsageError('DECLINED', 'Nothing was changed.');
+      if (!ok) return out.warn('Nothing was changed.');
 
       const applied = await service.applyObservedPlan(observation, plan, session.aws, (r) => {
         if (r.outcome === 'done') out.debug(`${r.action} ${r.kind} ${r.name} (${r.ms} ms)`);
@@ -74,6 +74,10 @@ export function registerSetup(program: Command): void {
         });
       }
       out.result(doc, (c) => `${render.renderResults(applied.results, c)}\n\n${secretsNote}`);
+      if (opts.rotateKey)
+        // The listener reads its keys when it starts: until it restarts it refuses the new key with 401, which
+        // EventBridge retries under the target's retry policy, so nothing is lost if it restarts soon.
+        out.warn('Restart `vidpipe listen` now: it reads its keys at start, and accepts the new and the previous key after the restart.');
       out.success(`Setup complete: ${changes.length} change(s) applied.`);
     } finally {
       session.close();

@@ -43,7 +43,10 @@ export function registerSimulateComplete(program: Command): void {
     const options = parseSimulateOptions(command.opts(), globals.configPath);
     const { simulate } = await import('../../simulate/simulate.js');
     const streamAnswers = !globals.json && !options.print;
-    const result = await simulate(options, { onAnswer: streamAnswers ? (a) => out.data(answerLine(a)) : undefined });
+    const result = await simulate(options, {
+      onAnswer: streamAnswers ? (a) => out.data(answerLine(a)) : undefined,
+      onAwsCall: (service, name) => out.debug(`aws ${service} ${name.replace(/Command$/, '')}`),
+    });
     render(result, out);
   });
 }

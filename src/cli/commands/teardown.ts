@@ -3,7 +3,7 @@
  * empties them (every object version) after its own confirmation. Destructive: without a terminal it needs --yes.
  */
 import type { Command } from 'commander';
-import { UsageError, VidpipeError } from '../../errors.js';
+import { VidpipeError } from '../../errors.js';
 import { addAwsOptions, commandContext } from '../context.js';
 
 export function registerTeardown(program: Command): void {
@@ -34,14 +34,14 @@ export function registerTeardown(program: Command): void {
       if (!out.json) out.info(render.renderPlan(plan, out.ec, 'Teardown'));
       const prompts = promptContext(Boolean(opts.yes), out.json);
       const ok = await confirm(prompts, `Delete these ${deletes.length} resource(s)`, { destructive: true, flag: '--yes' });
-      if (!ok) throw new UsageError('DECLINED', 'Nothing was deleted.');
+      if (!ok) return out.warn('Nothing was deleted.');
       const buckets = deletes.filter((s) => s.kind === 'S3 bucket');
       if (buckets.length) {
         const emptyOk = await confirm(prompts, `Empty and delete the buckets ${buckets.map((b) => b.name).join(', ')} with every object version in them`, {
           destructive: true,
           flag: '--yes',
         });
-        if (!emptyOk) throw new UsageError('DECLINED', 'Nothing was deleted.');
+        if (!emptyOk) return out.warn('Nothing was deleted.');
       }
       const applied = await service.applyObservedPlan(observation, plan, session.aws, (r) => {
         if (r.outcome === 'done') out.debug(`deleted ${r.kind} ${r.name} (${r.ms} ms)`);
