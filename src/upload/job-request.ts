@@ -53,7 +53,10 @@ export function normaliseEtag(etag: string | undefined): string | undefined {
  * characters). The template is part of it so that one object sent to two templates makes two jobs.
  */
 export function clientRequestTokenFor(input: UploadedObject, template: JobTemplateName): string {
-  const version = input.versionId ? `v:${input.versionId}` : `e:${normaliseEtag(input.etag) ?? ''}`;
+  // "null" is the version id of every object written while versioning is off or suspended: each upload overwrites
+  // it, so it does not tell one upload from the next; the ETag does (S3 user guide, versioning-workflows).
+  const versionId = input.versionId === 'null' ? undefined : input.versionId;
+  const version = versionId ? `v:${versionId}` : `e:${normaliseEtag(input.etag) ?? ''}`;
   if (version === 'e:') throw new Error(`s3://${input.bucket}/${input.key}: an ETag or a version id is needed to derive the job's ClientRequestToken`);
   return createHash('sha256').update(['vidpipe-job/1', input.bucket, input.key, version, template].join('\n')).digest('hex');
 }

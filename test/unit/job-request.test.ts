@@ -67,6 +67,11 @@ describe('buildJobRequest', () => {
     expect(new Set([...other, req.ClientRequestToken]).size).toBe(6);
   });
 
+  it('the "null" version id (versioning off or suspended) counts as no version: the ETag decides', () => {
+    const withNull = buildJobRequest({ ...base, input: { ...base.input, versionId: 'null' } }).ClientRequestToken;
+    expect(withNull).toBe(req.ClientRequestToken);
+  });
+
   it('refuses an object with neither ETag nor version id', () => {
     expect(() => clientRequestTokenFor({ bucket: 'b', key: 'k' }, 'mp4')).toThrow(/ETag or a version id/);
   });
