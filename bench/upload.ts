@@ -1,10 +1,8 @@
 /**
- * Upload throughput against moto: `vidpipe upload` beside `aws s3 cp` of the same 256 MiB file to the same endpoint,
- * alternating, median of 3 (wall clock of each child process, start-up included for both). Also the peak RSS of
- * vidpipe, which should stay near concurrency × part size whatever the file size.
- *
- *   npx esbuild bench/upload.ts --bundle --platform=node --format=esm --packages=external --outfile=dist/bench/upload.mjs \
- *     && AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node dist/bench/upload.mjs
+ * Part 4: upload throughput against moto. `vidpipe upload` beside `aws s3 cp` of the same 256 MiB file to the same
+ * endpoint, alternating, median of 3 (wall clock of each child process, start-up included for both). Also the peak
+ * RSS of vidpipe, which should stay near concurrency × part size whatever the file size.
+ * Alone: `npm run bench -- upload`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
