@@ -5,7 +5,7 @@
 import type { VidpipeConfig } from '../config/config.js';
 import { MEDIACONVERT_DETAIL_TYPE, MEDIACONVERT_SOURCE } from '../events/types.js';
 import { jobTemplateResourceName } from '../../templates/job-templates.js';
-import { arns, resourceNames, type ArnContext } from './names.js';
+import { arns, partitionOf, resourceNames, type ArnContext } from './names.js';
 
 export interface PolicyDocument {
   Version: '2012-10-17';
@@ -158,4 +158,40 @@ export function containsJson(observed: unknown, desired: unknown): boolean {
     return Object.entries(desired).every(([k, v]) => v === undefined || containsJson((observed as Record<string, unknown>)[k], v));
   }
   return observed === desired;
+}
+
+/** Lambda assumes the trigger's execution role. */
+export function lambdaRoleTrust(): PolicyDocument {
+  return doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' });
+}
+
+/**
+ * The trigger function's own log group, reading uploaded objects (HeadObject is authorized by s3:GetObject: there is
+ * no s3:HeadObject action), creating jobs from this app's templates, and passing the job role to MediaConvert only.
+ */
+export function lambdaRoleAccess(config: VidpipeConfig, c: ArnContext, functionName: string): PolicyDocument {
+  const names = resourceNames(config);
+  const logGroup = `arn:${partitionOf(c.region)}:logs:${c.region}:${c.accountId}:log-group:/aws/lambda/${functionName}`;
+  return doc(
+    { Sid: 'OwnLogGroup', Effect: 'Allow', Action: 'logs:CreateLogGroup', Resource: logGroup },
+    { Sid: 'OwnLogStreams', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${logGroup}:*` },
+    { Sid: 'ReadUploads', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arns.bucket(names.inputBucket, c)}/*` },
+    {
+      Sid: 'CreateJobsFromTemplates',
+      Effect: 'Allow',
+      Action: 'mediaconvert:CreateJob',
+      Resource: [
+        arns.mediaconvert(c, 'jobs/*'),
+        arns.mediaconvert(c, 'queues/Default'),
+        ...config.templates.map((t) => arns.jobTemplate(c, jobTemplateResourceName(config.app, t))),
+      ],
+    },
+    {
+      Sid: 'PassJobRole',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: arns.role(c, names.jobRole),
+      Condition: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
+    },
+  );
 }

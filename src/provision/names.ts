@@ -81,3 +81,17 @@ export const arns = {
   jobTemplate: (c: ArnContext, name: string) => `arn:${p(c)}:mediaconvert:${c.region}:${c.accountId}:jobTemplates/${name}`,
   mediaconvert: (c: ArnContext, what: string) => `arn:${p(c)}:mediaconvert:${c.region}:${c.accountId}:${what}`,
 };
+
+/** The S3 → Lambda trigger's resources (trigger: 'lambda'). */
+export function triggerNames(app: string) {
+  return {
+    /** The function and its execution role share a name. */
+    lambdaFunction: `${app}-upload-trigger`,
+    lambdaRole: `${app}-upload-trigger`,
+    /** The function policy statement that lets S3 invoke it. */
+    permissionStatementId: `${app}-s3-invoke`,
+    /** The bucket notification's Id among the input bucket's notifications. */
+    notificationId: `${app}-upload-trigger`,
+    alarmLambdaErrors: `${app}-upload-trigger-errors`,
+  };
+}

@@ -51,8 +51,8 @@ export function checkListenerUrl(config: VidpipeConfig): string {
 /** What the plan cannot do (yet), for `setup --plan`, `setup` and `status`. */
 export function planNotes(config: VidpipeConfig): string[] {
   const notes: string[] = [];
-  if (config.trigger === 'lambda')
-    notes.push("trigger 'lambda': the S3 → Lambda trigger (execution role, function, permission, bucket notification, Errors alarm) is not planned by this version yet; start jobs with `vidpipe upload --start-job`.");
+  if (config.trigger === 'lambda' && config.templates.length === 0)
+    notes.push("trigger 'lambda' needs a job template for the jobs it starts: add one to \"templates\" (the trigger is not set up without one).");
   return notes;
 }
 
@@ -71,6 +71,8 @@ export async function provisionEnv(options: ProvisionOptions): Promise<Provision
     secretsFile,
     stateFile: path.join(path.dirname(secretsFile), 'provision-state.json'),
     rotateKey: options.rotateKey ?? false,
+    // Built (in memory, ~1 s) only when the trigger is wanted: its hash decides whether the function's code changes.
+    ...(options.config.trigger === 'lambda' ? { lambdaBundle: await (await import('../lambda/bundle.js')).bundleLambda() } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { AwsContext } from '../aws/context.js';
 import type { VidpipeConfig } from '../config/config.js';
+import type { LambdaBundle } from '../lambda/bundle.js';
 import type { ArnContext, ResourceNames } from './names.js';
 
 export interface ProvisionEnv extends ArnContext {
@@ -17,6 +18,8 @@ export interface ProvisionEnv extends ArnContext {
   stateFile: string;
   /** setup --rotate-key */
   rotateKey: boolean;
+  /** The trigger function's zip, built when the config asks for the Lambda trigger. */
+  lambdaBundle?: LambdaBundle;
 }
 
 /** What other resources have observed or applied, by resource id: ARNs that only exist once created. */

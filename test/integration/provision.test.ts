@@ -86,9 +86,10 @@ describe.runIf(motoAvailable())('provisioning against moto + the MediaConvert fa
 
   it('a fresh setup creates every resource as a user would see it', async () => {
     const { plan, applied } = await setup();
-    expect(countActions(plan)).toMatchObject({ create: 18, update: 0, delete: 0 });
+    // 18 + the upload trigger (trigger: 'lambda', the default): role, function, permission, notification, alarm.
+    expect(countActions(plan)).toMatchObject({ create: 23, update: 0, delete: 0 });
     expect(applied.failed).toEqual([]);
-    expect(plan.notes.join()).toMatch(/trigger 'lambda'.*not planned/);
+    expect(plan.notes).toEqual([]);
 
     const eb = await aws.eventbridge();
     const EB = await import('@aws-sdk/client-eventbridge');
@@ -210,6 +211,7 @@ describe.runIf(motoAvailable())('provisioning against moto + the MediaConvert fa
       'demo-failed-invocations': ['AWS/Events', 'FailedInvocations', 'demo-mediaconvert-events', 'GreaterThanThreshold', 0, [topicArn]],
       'demo-invocations-sent-to-dlq': ['AWS/Events', 'InvocationsSentToDLQ', 'demo-mediaconvert-events', 'GreaterThanThreshold', 0, [topicArn]],
       'demo-dlq-messages-visible': ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'demo-events-dlq', 'GreaterThanThreshold', 0, [topicArn]],
+      'demo-upload-trigger-errors': ['AWS/Lambda', 'Errors', 'demo-upload-trigger', 'GreaterThanThreshold', 0, [topicArn]],
     });
     const sns = await aws.sns();
     const SNS = await import('@aws-sdk/client-sns');
@@ -338,8 +340,9 @@ describe.runIf(motoAvailable())('provisioning against moto + the MediaConvert fa
       'job-template:thumbnails': 'delete',
       'dead-letter-queue': 'delete',
       'rule-target': 'update',
-      // The operator may create jobs from the installed templates only.
+      // The operator and the upload trigger may create jobs from the installed templates only.
       'operator-policy': 'update',
+      'lambda-role': 'update',
       'alarm:sent-to-dlq': 'delete',
       'alarm:dlq-messages': 'delete',
     });

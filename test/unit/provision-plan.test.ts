@@ -94,8 +94,9 @@ describe('planResources', () => {
     ]);
   });
 
-  it('notes that the Lambda trigger is not planned yet', () => {
-    expect(planNotes(envFor({ trigger: 'lambda' }).config).join()).toMatch(/trigger 'lambda'/);
+  it('notes that the Lambda trigger needs a job template', () => {
+    expect(planNotes(envFor({ trigger: 'lambda', templates: [] }).config).join()).toMatch(/trigger 'lambda' needs a job template/);
+    expect(planNotes(envFor({ trigger: 'lambda' }).config)).toEqual([]);
     expect(planNotes(envFor({ trigger: 'none' }).config)).toEqual([]);
   });
 });

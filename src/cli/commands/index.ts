@@ -10,6 +10,7 @@ import { registerSetup } from './setup.js';
 import { registerSimulateComplete } from './simulate-complete.js';
 import { registerStatus } from './status.js';
 import { registerTeardown } from './teardown.js';
+import { registerUpload } from './upload.js';
 
 export function registerCommands(program: Command): void {
   registerInit(program);
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerStatus(program);
   registerTeardown(program);
   registerPolicy(program);
+  registerUpload(program);
   registerListen(program);
   registerSimulateComplete(program);
 }

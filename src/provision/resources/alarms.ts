@@ -109,7 +109,7 @@ interface AlarmObserved {
 
 const PERIOD_SECONDS = 300;
 
-function alarmModule(id: string, spec: (env: ProvisionEnv) => AlarmDesired | undefined, name: (env: ProvisionEnv) => string): ResourceModule<AlarmDesired, AlarmObserved> {
+export function alarmModule(id: string, spec: (env: ProvisionEnv) => AlarmDesired | undefined, name: (env: ProvisionEnv) => string): ResourceModule<AlarmDesired, AlarmObserved> {
   return {
     id,
     kind: 'CloudWatch alarm',

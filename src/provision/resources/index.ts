@@ -11,6 +11,11 @@ import { deadLetterQueue } from './dead-letter-queue.js';
 import { invokeRole } from './invoke-role.js';
 import { jobRole } from './job-role.js';
 import { jobTemplateResources } from './job-template.js';
+import { bucketNotification } from './bucket-notification.js';
+import { lambdaErrorsAlarm } from './lambda-errors-alarm.js';
+import { lambdaFunction } from './lambda-function.js';
+import { lambdaPermission } from './lambda-permission.js';
+import { lambdaRole } from './lambda-role.js';
 import { operatorPolicyResource } from './operator-policy.js';
 import { rule } from './rule.js';
 import { ruleTarget } from './rule-target.js';
@@ -32,6 +37,11 @@ export const RESOURCES: readonly AnyResource[] = [
   failedInvocationsAlarm,
   sentToDlqAlarm,
   dlqMessagesAlarm,
+  lambdaRole,
+  lambdaFunction,
+  lambdaPermission,
+  bucketNotification,
+  lambdaErrorsAlarm,
 ];
 
 /** Buckets hold user data: teardown keeps them unless asked (--delete-buckets). */
