@@ -53,9 +53,39 @@ export interface Moto {
   /** The file every request is appended to when started with { record: true }. */
   recordFile?: string;
   /** Requests recorded so far (method + path + body's Action/X-Amz-Target), when recording. */
-  recordedRequests(): { method: string; path: string; target?: string; action?: string; host?: string }[];
+  recordedRequests(): RecordedRequest[];
   reset(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export type RecordedRequest = { method: string; path: string; target?: string; action?: string; host?: string };
+
+/**
+ * moto's recorder file: one JSON object per request, appended by whichever server thread handles it. Records are not
+ * appended atomically: moto writes the JSON and its "\n" in two writes (moto 5.2, moto_api/_internal/recorder/models.py),
+ * and one longer than Python's 8 KiB file buffer (a 10-entry PutEvents) goes out at once while its "\n" waits — so
+ * under concurrent requests another record can land in between, two records on one line. Each record begins with
+ * `{"headers": ` (json.dumps keeps insertion order), and inside a JSON string a quote is always escaped, so `}{"headers": `
+ * occurs only between two records: split there too.
+ */
+export function parseRecording(text: string): RecordedRequest[] {
+  return text
+    .split('\n')
+    .flatMap((line) => line.split(/(?<=\})(?=\{"headers": )/))
+    .filter((record) => record.trim())
+    .map((record) => {
+      const r = JSON.parse(record) as { method: string; path?: string; url?: string; headers?: Record<string, string>; body?: string; body_encoded?: boolean };
+      const headers = Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+      // moto's recorder stores byte bodies base64-encoded (body_encoded: true).
+      const raw = typeof r.body === 'string' ? r.body : '';
+      const body = r.body_encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+      const action = /(?:^|&)Action=([^&]+)/.exec(body)?.[1];
+      // moto records the full URL; keep the path (and query) only.
+      const where = r.path ?? r.url ?? '';
+      const pathOnly = /^https?:\/\//.test(where) ? where.replace(/^https?:\/\/[^/]+/, '') : where;
+      return { method: r.method, path: pathOnly, target: headers['x-amz-target'], action, host: headers.host };
+    })
+    .filter((r) => !r.path.startsWith('/moto-api'));
 }
 
 export async function startMoto(options: { record?: boolean; extraEnv?: Record<string, string> } = {}): Promise<Moto> {
@@ -104,22 +134,7 @@ export async function startMoto(options: { record?: boolean; extraEnv?: Record<s
     ...(recordFile ? { recordFile } : {}),
     recordedRequests() {
       if (!recordFile || !existsSync(recordFile)) return [];
-      return readFileSync(recordFile, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const r = JSON.parse(line) as { method: string; path?: string; url?: string; headers?: Record<string, string>; body?: string; body_encoded?: boolean };
-          const headers = Object.fromEntries(Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-          // moto's recorder stores byte bodies base64-encoded (body_encoded: true).
-          const raw = typeof r.body === 'string' ? r.body : '';
-          const body = r.body_encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-          const action = /(?:^|&)Action=([^&]+)/.exec(body)?.[1];
-          // moto records the full URL; keep the path (and query) only.
-          const where = r.path ?? r.url ?? '';
-          const pathOnly = /^https?:\/\//.test(where) ? where.replace(/^https?:\/\/[^/]+/, '') : where;
-          return { method: r.method, path: pathOnly, target: headers['x-amz-target'], action, host: headers.host };
-        })
-        .filter((r) => !r.path.startsWith('/moto-api'));
+      return parseRecording(readFileSync(recordFile, 'utf8'));
     },
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
