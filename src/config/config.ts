@@ -129,26 +129,40 @@ export const configSchema = {
   },
 } as const;
 
-type AjvErrors = { instancePath: string; message?: string; params: Record<string, unknown> }[];
+type AjvErrors = { instancePath: string; message?: string; params: Record<string, unknown>; data?: unknown }[];
+
+/** What each pattern above means, in words: "must match pattern \"^[a-z]…\"" tells a user nothing. */
+const PATTERN_WORDS: Record<string, string> = {
+  [configSchema.properties.app.pattern]: 'must be 3-32 lower-case letters, digits or hyphens, starting with a letter (every AWS resource name starts with it)',
+  [configSchema.properties.region.pattern]: 'must be an AWS region name such as us-east-1',
+  [BUCKET]: 'must be an S3 bucket name: 3-63 lower-case letters, digits, dots or hyphens, starting and ending with a letter or digit',
+  [configSchema.properties.listener.properties.url.pattern]: 'must be a URL starting with https:// (EventBridge calls only HTTPS; http:// is kept for local tests)',
+  [configSchema.properties.listener.properties.authHeader.pattern]: 'must be an HTTP header name (letters, digits and -, no spaces)',
+  [configSchema.properties.simulatorSource.pattern]: 'must be 1-256 letters, digits, dots, hyphens or underscores, not starting with "aws." (reserved for AWS services)',
+  [configSchema.properties.alarmEmail.pattern]: 'must be an e-mail address',
+};
 
 let compiled: ((data: unknown) => boolean) & { errors?: AjvErrors | null } | undefined;
 
 async function validator() {
   if (!compiled) {
     const { Ajv } = await import('ajv');
-    compiled = new Ajv({ allErrors: true, strict: false }).compile(configSchema);
+    // verbose: errors carry the offending value, so a message can quote it.
+    compiled = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(configSchema);
   }
   return compiled;
 }
 
-/** Names the first bad field the way a user reads it: `listener.url: must match pattern "^https?://"`. */
+/** Names each bad field the way a user reads it: `region: must be an AWS region name such as us-east-1, got "nowhere-1"`. */
 export function describeSchemaErrors(errors: AjvErrors | null | undefined): string[] {
   return (errors ?? []).map((e) => {
     const where = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
     if (e.params.additionalProperty) return `${where === '(top level)' ? '' : `${where}.`}${String(e.params.additionalProperty)}: is not a known field`;
     if (e.params.missingProperty) return `${where === '(top level)' ? '' : `${where}.`}${String(e.params.missingProperty)}: is required`;
     if (e.params.allowedValues) return `${where}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
-    return `${where}: ${e.message ?? 'is invalid'}`;
+    const words = typeof e.params.pattern === 'string' ? PATTERN_WORDS[e.params.pattern] : undefined;
+    const got = typeof e.data === 'string' || typeof e.data === 'number' ? `, got ${JSON.stringify(e.data)}` : '';
+    return `${where}: ${words ?? e.message ?? 'is invalid'}${got}`;
   });
 }
 

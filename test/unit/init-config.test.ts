@@ -72,7 +72,8 @@ describe('vidpipe init: building the config', () => {
   it('names the bad field or flag', async () => {
     await expect(buildInitConfig({ templates: 'mp4,dash' }, noTty, '/x', {})).rejects.toThrow(/--templates templates: unknown dash/);
     await expect(buildInitConfig({ statuses: 'DONE' }, noTty, '/x', {})).rejects.toThrow(/--statuses statuses: unknown DONE/);
-    await expect(buildInitConfig({ app: 'Bad_Name' }, noTty, '/x', {})).rejects.toThrow(/app: must match pattern/);
+    await expect(buildInitConfig({ app: 'Bad_Name' }, noTty, '/x', {})).rejects.toThrow(/app: must be 3-32 lower-case letters, digits or hyphens, starting with a letter .*, got "Bad_Name"/);
+    await expect(buildInitConfig({ app: 'ok-app', region: 'nowhere-1' }, noTty, '/x', {})).rejects.toThrow(/region: must be an AWS region name such as us-east-1, got "nowhere-1"/);
     await expect(buildInitConfig({ app: 'ok-app', inputBucket: 'UPPER' }, noTty, '/x', {})).rejects.toMatchObject({ code: 'CONFIG_INVALID', exitCode: 2 });
     await expect(buildInitConfig({ app: 'ok-app', simulatorSource: 'aws.fake' }, noTty, '/x', {})).rejects.toThrow(/simulatorSource/);
   });

@@ -62,6 +62,8 @@ describe('parseSimulateOptions', () => {
     expect(o.outputs!.hls!.renditions.map((r) => r.path)).toContain('s3://bucket/hls/main_720.m3u8');
     expect(o.outputs!.thumbnail).toBe('s3://bucket/thumbs/sample.0000007.jpg');
     expect(usageError({ output: ['/tmp/a.mp4'] }).code).toBe('BAD_S3_URI');
+    // Looks like an S3 URI, but "b" is no bucket name: the message says why.
+    expect(usageError({ output: ['s3://b/x.mp4'] }).message).toMatch(/valid bucket name \(3-63 lower-case/);
     expect(usageError({ hls: 's3://bucket/hls/main.mpd' }).code).toBe('BAD_HLS_URI');
     expect(usageError({ status: 'ERROR', output: ['s3://bucket/a.mp4'] }).code).toBe('OUTPUTS_WITHOUT_COMPLETE');
   });

@@ -103,7 +103,7 @@ function parseOutputs(o: Record<string, unknown>, status: JobStatus): SimulatedO
   if (!mp4.length && hls === undefined && thumbnail === undefined) return undefined;
   if (status !== 'COMPLETE') throw new UsageError('OUTPUTS_WITHOUT_COMPLETE', '--output, --hls and --thumbnail describe a COMPLETE job; drop them or use --status COMPLETE.');
   for (const [flag, uri] of [...mp4.map((u) => ['--output', u] as const), ['--hls', hls] as const, ['--thumbnail', thumbnail] as const]) {
-    if (uri !== undefined && !S3_URI.test(uri)) throw new UsageError('BAD_S3_URI', `${flag} must be an s3://bucket/key URI, got "${uri}".`);
+    if (uri !== undefined && !S3_URI.test(uri)) throw new UsageError('BAD_S3_URI', `${flag} must be an s3://bucket/key URI with a valid bucket name (3-63 lower-case letters, digits, dots or hyphens), got "${uri}".`);
   }
   if (hls !== undefined && !hls.endsWith('.m3u8')) throw new UsageError('BAD_HLS_URI', `--hls names the multivariant playlist and ends in .m3u8 (e.g. s3://bucket/hls/main.m3u8), got "${hls}".`);
   return { mp4, hls: hls === undefined ? undefined : hlsOutputsFor(hls), thumbnail: thumbnail === undefined ? undefined : thumbnailPathFor(thumbnail) };
