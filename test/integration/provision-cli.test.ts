@@ -113,6 +113,10 @@ describe.runIf(motoAvailable())('vidpipe init / setup / status / teardown (built
     const policy = await run('policy', '--account', '111122223333');
     expect(policy.code).toBe(0);
     expect(JSON.parse(policy.stdout).Statement.map((s: { Sid: string }) => s.Sid)).toContain('PassJobRole');
+    // Without credentials it asks STS for nothing it can get: exit 3, and the hint names --account.
+    const noCredentials = await vidpipe(['policy'], dir, { AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL: moto.endpoint });
+    expect(noCredentials.code).toBe(3);
+    expect(noCredentials.stderr).toMatch(/AWS credentials are missing[\s\S]*hint: [\s\S]*Or pass --account ID/);
 
     // teardown without a terminal and without --yes refuses (exit 2), deleting nothing.
     const refused = await run('teardown');
@@ -128,7 +132,9 @@ describe.runIf(motoAvailable())('vidpipe init / setup / status / teardown (built
     const twice = await run('teardown', '--yes', '--delete-buckets');
     expect(twice.code).toBe(0);
     expect(twice.stdout).toContain('Teardown: no changes');
-  });
+    // A whole life cycle: ~15 CLI processes in a row, each a node start plus AWS calls. ~9 s alone on this 2-core machine,
+    // 27 s seen under a loaded full run: the 30 s default is for one step, not for this.
+  }, 120_000);
 
   it('refuses an http:// listener URL before any AWS call, and names a bad config field', async () => {
     const other = mkdtempSync(path.join(tmpdir(), 'vidpipe-cli-'));
