@@ -70,10 +70,8 @@ export async function runCli(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   if (!builtCliAvailable()) throw new Error('dist/ is missing: run `npm run build` first');
   const c = spawnCli(args, options);
-  const closed = new Promise<void>((resolve) => c.child.on('close', () => resolve()));
   const timer = setTimeout(() => c.child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   const { code } = await c.exited;
-  await closed;
   clearTimeout(timer);
   return { code, stdout: c.stdout(), stderr: c.stderr() };
 }

@@ -1,6 +1,6 @@
 /** `vidpipe policy`: prints the operator's least-privilege IAM policy as JSON (setup also creates it as a managed policy). */
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { AwsAccessError, UsageError } from '../../errors.js';
 import { addAwsOptions, commandContext } from '../context.js';
 
 export function registerPolicy(program: Command): void {
@@ -23,7 +23,12 @@ export function registerPolicy(program: Command): void {
       const region = session.aws.region;
       if (!region)
         throw new UsageError('AWS_REGION_MISSING', 'No AWS region is set.', { hint: 'Pass --region, set "region" in vidpipe.config.json, or set AWS_REGION.' });
-      accountId ??= await session.aws.accountId();
+      accountId ??= await session.aws.accountId().catch((err: unknown) => {
+        // The account id is all the policy needs from AWS: say that it can be given instead.
+        if (err instanceof AwsAccessError && err.code === 'AWS_CREDENTIALS')
+          throw new AwsAccessError(err.code, err.message, { hint: `${err.hint ? `${err.hint}\n` : ''}Or pass --account ID: the policy needs only your account id.`, cause: err });
+        throw err;
+      });
       const policy = operatorPolicy(config, { region, accountId });
       // The document is the result in both modes: it is meant to be piped into `aws iam create-policy`.
       out.result(policy, () => JSON.stringify(policy, null, 2));
