@@ -30,7 +30,7 @@ export interface CredentialReload {
   env: NodeJS.ProcessEnv;
   /** Minimum time between two looks at the file (default 1000 ms): one stat per interval, on a request. */
   intervalMs?: number;
-  /** After a change was applied (never given the credentials: they must not reach a log). */
+  /** After a change was applied, with the new config: describe it with describeAuth(), never log its keys. */
   onChange?(config: AuthConfig): void;
   /** The file became unreadable, invalid or empty: the previous credentials stay in force. */
   onError?(err: Error): void;
