@@ -3,8 +3,12 @@
  * or HTTP Basic. Credentials are compared in constant time over SHA-256 digests (equal lengths, so timingSafeEqual
  * never throws and the key's length does not leak), and every accepted key is checked, so the time does not say which
  * one matched.
+ *
+ * Credentials from the secrets file are re-read when the file changes (checked at most once a second, on a request),
+ * so `vidpipe setup --rotate-key` takes effect without a restart; VIDPIPE_API_KEY / VIDPIPE_BASIC_AUTH stay fixed.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { acceptedApiKeys, basicAuth, generateApiKey, readSecrets, writeSecrets } from '../config/secrets.js';
 import { DEFAULT_AUTH_HEADER } from '../config/config.js';
 
@@ -16,6 +20,21 @@ export interface AuthConfig {
   basic?: string;
   /** --insecure-no-auth: every request is let in. */
   insecure: boolean;
+  /** Set when some credentials come from the secrets file: the authenticator follows the file's changes. */
+  reload?: CredentialReload;
+}
+
+export interface CredentialReload {
+  secretsFile: string;
+  /** The environment read at start: its VIDPIPE_API_KEY / VIDPIPE_BASIC_AUTH win over the file, as at start. */
+  env: NodeJS.ProcessEnv;
+  /** Minimum time between two looks at the file (default 1000 ms): one stat per interval, on a request. */
+  intervalMs?: number;
+  /** After a change was applied (never given the credentials: they must not reach a log). */
+  onChange?(config: AuthConfig): void;
+  /** The file became unreadable, invalid or empty: the previous credentials stay in force. */
+  onError?(err: Error): void;
+  now?(): number;
 }
 
 export type AuthResult = 'ok' | 'missing' | 'wrong';
@@ -29,12 +48,37 @@ function matchesAny(presented: string, accepted: Buffer[]): boolean {
   return ok;
 }
 
-/** Builds the per-request check once: digests of the accepted credentials are computed at start-up. */
+interface Digests {
+  keys: Buffer[];
+  basic: Buffer[];
+}
+
+const digestsOf = (config: Pick<AuthConfig, 'apiKeys' | 'basic'>): Digests => ({
+  keys: config.apiKeys.map(digest),
+  basic: config.basic === undefined ? [] : [digest(config.basic)],
+});
+
+const fingerprint = (d: Digests) => [...d.keys, Buffer.from('|'), ...d.basic].map((b) => b.toString('hex')).join('');
+
+/** What identifies one version of the file: writeSecrets() renames a new file into place, so the inode changes too. */
+function fileVersion(file: string): string {
+  try {
+    const st = statSync(file);
+    return `${st.ino}:${st.mtimeMs}:${st.size}`;
+  } catch {
+    return 'absent';
+  }
+}
+
+/** Builds the per-request check: digests of the accepted credentials are computed once per version of them. */
 export function createAuthenticator(config: AuthConfig): (headers: Record<string, string | string[] | undefined>) => AuthResult {
   if (config.insecure) return () => 'ok';
-  const keys = config.apiKeys.map(digest);
-  const basic = config.basic === undefined ? [] : [digest(config.basic)];
+  // One reference swapped whole: a request sees either the old set or the new one, never a mix.
+  let current = digestsOf(config);
+  const refresh = config.reload ? createRefresher(config, config.reload, (next) => (current = next)) : undefined;
   return (headers) => {
+    refresh?.();
+    const { keys, basic } = current;
     const key = headers[config.header];
     const authorization = headers.authorization;
     let presented = false;
@@ -48,6 +92,38 @@ export function createAuthenticator(config: AuthConfig): (headers: Record<string
       if (m && matchesAny(Buffer.from(m[1] as string, 'base64').toString('utf8'), basic)) return 'ok';
     }
     return presented ? 'wrong' : 'missing';
+  };
+}
+
+function createRefresher(config: AuthConfig, reload: CredentialReload, swap: (next: Digests) => void): () => void {
+  const now = reload.now ?? Date.now;
+  const interval = reload.intervalMs ?? 1000;
+  let checkedAt = now();
+  let version = fileVersion(reload.secretsFile);
+  let known = fingerprint(digestsOf(config));
+  return () => {
+    if (now() - checkedAt < interval) return;
+    checkedAt = now();
+    const seen = fileVersion(reload.secretsFile);
+    if (seen === version) return;
+    version = seen;
+    try {
+      const sources = { env: reload.env, secretsFile: reload.secretsFile };
+      const apiKeys = acceptedApiKeys(sources);
+      const basic = basicAuth(sources);
+      if (!apiKeys.length && !basic) throw new Error(`${reload.secretsFile} has no credentials left`);
+      const next: AuthConfig = { ...config, apiKeys };
+      if (basic) next.basic = basic;
+      else delete next.basic;
+      const digests = digestsOf(next);
+      if (fingerprint(digests) === known) return;
+      known = fingerprint(digests);
+      swap(digests);
+      reload.onChange?.(next);
+    } catch (err) {
+      // Keep what works rather than lock EventBridge out (or let everyone in) over a bad edit.
+      reload.onError?.(err as Error);
+    }
   };
 }
 
@@ -85,10 +161,18 @@ export function resolveAuth(options: ResolveAuthOptions): ResolvedAuth {
     const where = new Set<string>();
     if (apiKeys.length) where.add(options.env.VIDPIPE_API_KEY?.trim() ? 'VIDPIPE_API_KEY' : options.secretsFile);
     if (basic) where.add(options.env.VIDPIPE_BASIC_AUTH ? 'VIDPIPE_BASIC_AUTH' : options.secretsFile);
-    return { config: { header, apiKeys, ...(basic ? { basic } : {}), insecure: false }, source: [...where].join(' + ') };
+    const fixed = Boolean(options.env.VIDPIPE_API_KEY?.trim() && options.env.VIDPIPE_BASIC_AUTH);
+    return {
+      config: { header, apiKeys, ...(basic ? { basic } : {}), insecure: false, ...(fixed ? {} : { reload: { secretsFile: options.secretsFile, env: options.env } }) },
+      source: [...where].join(' + '),
+    };
   }
   const key = generateApiKey();
   const current = readSecrets(options.secretsFile);
   writeSecrets(options.secretsFile, { ...(current ?? {}), apiKeys: [key] });
-  return { config: { header, apiKeys: [key], insecure: false }, source: options.secretsFile, generatedKey: key };
+  return {
+    config: { header, apiKeys: [key], insecure: false, reload: { secretsFile: options.secretsFile, env: options.env } },
+    source: options.secretsFile,
+    generatedKey: key,
+  };
 }

@@ -8,7 +8,8 @@
  *   reopens a finished job.
  * - outputs come from the winning COMPLETE, the error from the winning ERROR.
  * - progress is the highest percentage seen (100 once any COMPLETE is seen), so a late PROGRESSING never lowers it;
- *   the current phase is that of the newest STATUS_UPDATE.
+ *   the current phase is that of the newest STATUS_UPDATE while the job runs, and null once it is terminal (a finished
+ *   job has no phase in progress; a terminal status is never undone, so this too depends only on the set of events).
  * - input details: newest INPUT_INFORMATION; queue: newest event naming one; warnings: the union.
  */
 import { TERMINAL_STATUSES, type JobStatus, type JobStateChangeDetail } from '../events/types.js';
@@ -146,7 +147,10 @@ export function mergeJobEvent(job: Job | undefined, detail: JobStateChangeDetail
   const percent = detail.jobProgress?.jobPercentComplete;
   if (typeof percent === 'number') next.progress = Math.max(next.progress ?? 0, percent);
   const phase = detail.jobProgress?.currentPhase;
-  if (detail.status === 'STATUS_UPDATE' && typeof phase === 'string' && newer(at, phase, next.phaseAt, next.currentPhase)) {
+  if (TERMINAL_STATUSES.has(next.statusEvent)) {
+    next.currentPhase = null;
+    next.phaseAt = null;
+  } else if (detail.status === 'STATUS_UPDATE' && typeof phase === 'string' && newer(at, phase, next.phaseAt, next.currentPhase)) {
     next.currentPhase = phase;
     next.phaseAt = at;
   }

@@ -15,7 +15,13 @@ export interface CliChild {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
+  /** Resolves once the process has exited AND its stdout/stderr are fully read ('close', not 'exit'). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Resolves with the match once `pattern` appears on the stream (default stderr) — output is written when the child
+   * gets to it, so wait for what you assert rather than sleep. Rejects, with what was printed, on exit or timeout.
+   */
+  waitFor(pattern: RegExp, options?: { stream?: 'stdout' | 'stderr'; timeoutMs?: number }): Promise<RegExpExecArray>;
 }
 
 export function spawnCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] }): CliChild {
@@ -27,8 +33,34 @@ export function spawnCli(args: string[], options: { cwd: string; env?: NodeJS.Pr
   let err = '';
   child.stdout?.on('data', (c) => (out += c));
   child.stderr?.on('data', (c) => (err += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, stdout: () => out, stderr: () => err, exited };
+  // 'exit' can come before the last chunks of stdout/stderr are read; 'close' comes after both streams ended.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  const waitFor: CliChild['waitFor'] = (pattern, { stream = 'stderr', timeoutMs = 15_000 } = {}) =>
+    new Promise((resolve, reject) => {
+      const source = stream === 'stderr' ? child.stderr : child.stdout;
+      const text = () => (stream === 'stderr' ? err : out);
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        source?.off('data', check);
+        outcome();
+      };
+      const check = () => {
+        const m = pattern.exec(text());
+        if (m) settle(() => resolve(m));
+        else if (ended) settle(() => reject(new Error(`the child exited before ${pattern} appeared on its ${stream}:\n${text()}`)));
+      };
+      const timer = setTimeout(() => settle(() => reject(new Error(`${pattern} did not appear on the child's ${stream} within ${timeoutMs} ms:\n${text()}`))), timeoutMs);
+      // Runs after the listener above that appends the chunk (listeners run in the order they were added).
+      source?.on('data', check);
+      void exited.then(check);
+      check();
+    });
+  return { child, stdout: () => out, stderr: () => err, exited, waitFor };
 }
 
 /** Runs the built CLI to the end (stdout and stderr fully read), killing it after `timeoutMs`. */
@@ -46,19 +78,19 @@ export async function runCli(
   return { code, stdout: c.stdout(), stderr: c.stderr() };
 }
 
-/** Starts `vidpipe listen --port 0 …` and resolves with its base URL once it says where it listens. */
+/**
+ * Starts `vidpipe listen --port 0 …` and resolves with its base URL once it has printed its last start-up line
+ * ("… Ctrl-C to stop"): every start-up line (database, auth, generated key) is written before it, on the same pipe.
+ */
 export async function spawnListen(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliChild & { url: string }> {
   const c = spawnCli(['listen', '--port', '0', ...args], options);
-  const end = Date.now() + (options.timeoutMs ?? 15_000);
-  for (;;) {
-    const m = /listening on (http:\/\/[^\s/]+)/.exec(c.stderr());
-    // The last start-up line: everything before it has been printed.
-    if (m && /Ctrl-C to stop/.test(c.stderr())) return Object.assign(c, { url: m[1] as string });
-    const exit = await Promise.race([c.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 25))]);
-    if (exit) throw new Error(`vidpipe listen exited (${exit.code ?? exit.signal}) before listening:\n${c.stderr()}`);
-    if (Date.now() > end) {
-      c.child.kill('SIGKILL');
-      throw new Error(`vidpipe listen did not start:\n${c.stderr()}`);
-    }
+  try {
+    await c.waitFor(/Ctrl-C to stop/, { timeoutMs: options.timeoutMs ?? 20_000 });
+  } catch (err) {
+    c.child.kill('SIGKILL');
+    throw new Error(`vidpipe listen did not start: ${(err as Error).message}`);
   }
+  const url = /listening on (http:\/\/[^\s/]+)/.exec(c.stderr())?.[1];
+  if (!url) throw new Error(`vidpipe listen printed no address:\n${c.stderr()}`);
+  return Object.assign(c, { url });
 }

@@ -109,7 +109,8 @@ describe('POST /aws/listener/eventbridge/video', () => {
     expect((await get(l.url, '/api/posts/p-statuses')).json.post.videoStatus).toBe('processing');
     expect((await post(l.url, makeEvent('error', { jobId, timestamp: t + 5, postId: 'p-statuses' }))).status).toBe(200);
     ({ json } = await get(l.url, `/api/videos/${jobId}`));
-    expect(json.video).toMatchObject({ status: 'ERROR', errorCode: '1040', errorMessage: 'Example error message' });
+    // A finished job reports no phase in progress (the STATUS_UPDATE's TRANSCODING is history).
+    expect(json.video).toMatchObject({ status: 'ERROR', errorCode: '1040', errorMessage: 'Example error message', currentPhase: null });
     expect(json.notifications).toMatchObject([{ kind: 'ERROR', state: expect.any(String) }]);
     expect((await get(l.url, '/api/posts/p-statuses')).json.post).toMatchObject({ videoStatus: 'failed', videoUrl: null });
 

@@ -44,7 +44,7 @@ describe('mergeJobEvent', () => {
     expect(job).toMatchObject({
       status: 'COMPLETE',
       progress: 100,
-      currentPhase: 'UPLOADING',
+      currentPhase: null,
       inputUri: 's3://amzn-s3-demo-bucket/file/file.mp4',
       queue: 'arn:aws:mediaconvert:us-west-2:1:queues/Fast',
       warnings: [{ code: '0', count: 1 }, { code: '000000', message: 'Example warning message' }],
@@ -68,6 +68,17 @@ describe('mergeJobEvent', () => {
     expect(job.status).toBe('COMPLETE');
     expect(job.errorCode).toBeNull();
     expect(job.inputUri).toBe('s3://amzn-s3-demo-bucket/file/file.mp4');
+  });
+
+  it('reports the newest phase while the job runs and none once it is terminal, whatever the arrival order', () => {
+    const running = life.slice(0, -1);
+    expect(fold(running)).toMatchObject({ status: 'PROGRESSING', currentPhase: 'UPLOADING', phaseAt: T + 6 });
+    for (const end of ['complete-hls-group', 'error', 'canceled']) {
+      const events = [...running, detail(end, T + 7)];
+      for (let seed = 1; seed <= 50; seed++) expect(fold(shuffled(events, seed))).toMatchObject({ currentPhase: null, phaseAt: null });
+    }
+    // A STATUS_UPDATE newer than the terminal event (clocks differ) does not bring a phase back.
+    expect(fold([detail('complete-file-group', T), detail('status-update', T + 100, { jobProgress: { jobPercentComplete: 99, currentPhase: 'UPLOADING' } })]).currentPhase).toBeNull();
   });
 
   it('keeps a terminal status even against a newer non-terminal event', () => {

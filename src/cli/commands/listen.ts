@@ -51,6 +51,12 @@ export function registerListen(program: Command): void {
       const secretsFile = secretsPathFor(globals.configPath);
       const auth = resolveAuth({ env, secretsFile, header, insecure: Boolean(flags.insecureNoAuth) });
       if (auth.config.insecure) out.warn('authentication is OFF (--insecure-no-auth): anyone who can reach this port can write events.');
+      const reload = auth.config.reload;
+      if (reload) {
+        // Never the keys themselves: how many, and where from.
+        reload.onChange = (next) => out.info(`auth: ${secretsFile} changed; now accepting ${describeAuth(next)}`);
+        reload.onError = (err) => out.warn(`auth: ${err.message} Still accepting the previous credentials.`);
+      }
 
       const server = await startListener({
         port,
@@ -64,7 +70,7 @@ export function registerListen(program: Command): void {
 
       out.success(`listening on ${server.url}${DEFAULT_LISTENER_PATH}`);
       out.info(`database: ${dbPath} (group commit ${server.writer.mode === 'thread' ? 'on a worker thread' : 'inline'})`);
-      out.info(`auth: ${describeAuth(auth.config)}${auth.config.insecure ? '' : `, from ${auth.source}`}`);
+      out.info(`auth: ${describeAuth(auth.config)}${auth.config.insecure ? '' : `, from ${auth.source}`}${reload ? ' (changes apply without a restart)' : ''}`);
       if (auth.generatedKey)
         // Printed once, straight to the terminal (never to the logs); it stays in the 0600 secrets file.
         out.stderr.write(

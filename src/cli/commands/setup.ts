@@ -75,9 +75,13 @@ export function registerSetup(program: Command): void {
       }
       out.result(doc, (c) => `${render.renderResults(applied.results, c)}\n\n${secretsNote}`);
       if (opts.rotateKey)
-        // The listener reads its keys when it starts: until it restarts it refuses the new key with 401, which
-        // EventBridge retries under the target's retry policy, so nothing is lost if it restarts soon.
-        out.warn('Restart `vidpipe listen` now: it reads its keys at start, and accepts the new and the previous key after the restart.');
+        // The new key was saved before the connection was updated, and the listener re-reads the file when it changes,
+        // so a listener on this file never refuses it. A copy elsewhere must be updated: until then, 401s, which
+        // EventBridge retries under the target's retry policy.
+        out.info(
+          `A running \`vidpipe listen\` that reads ${observation.env.secretsFile} accepts the new key within a second, and the previous one until the next rotation. ` +
+            'A listener elsewhere needs this file copied to it (or the new key in VIDPIPE_API_KEY, and a restart).',
+        );
       out.success(`Setup complete: ${changes.length} change(s) applied.`);
     } finally {
       session.close();
