@@ -56,7 +56,10 @@ const aacAudio: AudioDescription = {
   },
 };
 
-function h264Video(width: number, height: number, bitrate: number): NonNullable<Output['VideoDescription']> {
+type VideoDescription = NonNullable<Output['VideoDescription']>;
+
+/** The picture settings every output shares (AWS sample job.json); only size and codec differ. */
+function videoDescription(width: number, height: number, codecSettings: VideoDescription['CodecSettings']): VideoDescription {
   return {
     Width: width,
     Height: height,
@@ -68,42 +71,46 @@ function h264Video(width: number, height: number, bitrate: number): NonNullable<
     DropFrameTimecode: 'ENABLED',
     RespondToAfd: 'NONE',
     ColorMetadata: 'INSERT',
-    CodecSettings: {
-      Codec: 'H_264',
-      H264Settings: {
-        InterlaceMode: 'PROGRESSIVE',
-        NumberReferenceFrames: 3,
-        Syntax: 'DEFAULT',
-        Softness: 0,
-        GopClosedCadence: 1,
-        GopSize: 90,
-        Slices: 1,
-        GopBReference: 'DISABLED',
-        SlowPal: 'DISABLED',
-        SpatialAdaptiveQuantization: 'ENABLED',
-        TemporalAdaptiveQuantization: 'ENABLED',
-        FlickerAdaptiveQuantization: 'DISABLED',
-        EntropyEncoding: 'CABAC',
-        Bitrate: bitrate,
-        FramerateControl: 'INITIALIZE_FROM_SOURCE',
-        RateControlMode: 'CBR',
-        CodecProfile: 'MAIN',
-        Telecine: 'NONE',
-        MinIInterval: 0,
-        AdaptiveQuantization: 'HIGH',
-        CodecLevel: 'AUTO',
-        FieldEncoding: 'PAFF',
-        SceneChangeDetect: 'ENABLED',
-        QualityTuningLevel: 'SINGLE_PASS',
-        FramerateConversionAlgorithm: 'DUPLICATE_DROP',
-        UnregisteredSeiTimecode: 'DISABLED',
-        GopSizeUnits: 'FRAMES',
-        ParControl: 'INITIALIZE_FROM_SOURCE',
-        NumberBFramesBetweenReferenceFrames: 2,
-        RepeatPps: 'DISABLED',
-      },
-    },
+    CodecSettings: codecSettings,
   };
+}
+
+function h264Video(width: number, height: number, bitrate: number): VideoDescription {
+  return videoDescription(width, height, {
+    Codec: 'H_264',
+    H264Settings: {
+      InterlaceMode: 'PROGRESSIVE',
+      NumberReferenceFrames: 3,
+      Syntax: 'DEFAULT',
+      Softness: 0,
+      GopClosedCadence: 1,
+      GopSize: 90,
+      Slices: 1,
+      GopBReference: 'DISABLED',
+      SlowPal: 'DISABLED',
+      SpatialAdaptiveQuantization: 'ENABLED',
+      TemporalAdaptiveQuantization: 'ENABLED',
+      FlickerAdaptiveQuantization: 'DISABLED',
+      EntropyEncoding: 'CABAC',
+      Bitrate: bitrate,
+      FramerateControl: 'INITIALIZE_FROM_SOURCE',
+      RateControlMode: 'CBR',
+      CodecProfile: 'MAIN',
+      Telecine: 'NONE',
+      MinIInterval: 0,
+      AdaptiveQuantization: 'HIGH',
+      CodecLevel: 'AUTO',
+      FieldEncoding: 'PAFF',
+      SceneChangeDetect: 'ENABLED',
+      QualityTuningLevel: 'SINGLE_PASS',
+      FramerateConversionAlgorithm: 'DUPLICATE_DROP',
+      UnregisteredSeiTimecode: 'DISABLED',
+      GopSizeUnits: 'FRAMES',
+      ParControl: 'INITIALIZE_FROM_SOURCE',
+      NumberBFramesBetweenReferenceFrames: 2,
+      RepeatPps: 'DISABLED',
+    },
+  });
 }
 
 /** The job's input block; FileInput is set per job. */
@@ -178,20 +185,11 @@ function thumbnailGroup(destination: string): OutputGroup {
     Outputs: [
       {
         ContainerSettings: { Container: 'RAW' },
-        VideoDescription: {
-          Width: 1280,
-          Height: 720,
-          ScalingBehavior: 'DEFAULT',
-          TimecodeInsertion: 'DISABLED',
-          AntiAlias: 'ENABLED',
-          Sharpness: 50,
-          AfdSignaling: 'NONE',
-          DropFrameTimecode: 'ENABLED',
-          RespondToAfd: 'NONE',
-          ColorMetadata: 'INSERT',
-          // One frame every 5 s, at most 500.
-          CodecSettings: { Codec: 'FRAME_CAPTURE', FrameCaptureSettings: { FramerateNumerator: 1, FramerateDenominator: 5, MaxCaptures: 500, Quality: 80 } },
-        },
+        // One frame every 5 s, at most 500.
+        VideoDescription: videoDescription(1280, 720, {
+          Codec: 'FRAME_CAPTURE',
+          FrameCaptureSettings: { FramerateNumerator: 1, FramerateDenominator: 5, MaxCaptures: 500, Quality: 80 },
+        }),
       },
     ],
   };

@@ -145,8 +145,9 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
       if (err instanceof EventFieldError) throw new HttpError(400, 'bad_request', err.message);
       throw err;
     }
-    // A redelivery is answered from a read, without waiting for a write; a row is only visible once committed.
-    const known = deps.store.findInbox(event.eventId);
+    // A redelivery is answered without waiting for a write: from the ids the writer saw committed, else from a read
+    // (a row is only visible once committed).
+    const known = deps.writer.known(event.eventId) ?? deps.store.findInbox(event.eventId);
     const result = known ? { status: 'duplicate' as const, eventId: event.eventId, jobId: known.jobId } : await deps.writer.submit(event);
     // A redelivery is routine (EventBridge delivers at least once) and the cheapest path to serve: debug level.
     req.log[result.status === 'duplicate' ? 'debug' : 'info'](

@@ -92,25 +92,8 @@ export function operatorPolicy(config: VidpipeConfig, c: ArnContext): PolicyDocu
     },
     { Sid: 'ListInputUploads', Effect: 'Allow', Action: 's3:ListBucketMultipartUploads', Resource: input },
     { Sid: 'ReadOutputs', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arns.bucket(names.outputBucket, c)}/*` },
-    {
-      Sid: 'CreateJobsFromTemplates',
-      Effect: 'Allow',
-      // CreateJob authorizes the job, the template and the queue (service-authorization reference for MediaConvert).
-      Action: 'mediaconvert:CreateJob',
-      Resource: [
-        arns.mediaconvert(c, 'jobs/*'),
-        arns.mediaconvert(c, 'queues/Default'),
-        ...config.templates.map((t) => arns.jobTemplate(c, jobTemplateResourceName(config.app, t))),
-      ],
-    },
+    ...startJobStatements(config, c),
     { Sid: 'FollowJobs', Effect: 'Allow', Action: 'mediaconvert:GetJob', Resource: arns.mediaconvert(c, 'jobs/*') },
-    {
-      Sid: 'PassJobRole',
-      Effect: 'Allow',
-      Action: 'iam:PassRole',
-      Resource: arns.role(c, names.jobRole),
-      Condition: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
-    },
   ];
   if (config.allowSimulatorSource)
     statements.push({
@@ -165,20 +148,13 @@ export function lambdaRoleTrust(): PolicyDocument {
   return doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' });
 }
 
-/**
- * The trigger function's own log group, reading uploaded objects (HeadObject is authorized by s3:GetObject: there is
- * no s3:HeadObject action), creating jobs from this app's templates, and passing the job role to MediaConvert only.
- */
-export function lambdaRoleAccess(config: VidpipeConfig, c: ArnContext, functionName: string): PolicyDocument {
-  const names = resourceNames(config);
-  const logGroup = `arn:${partitionOf(c.region)}:logs:${c.region}:${c.accountId}:log-group:/aws/lambda/${functionName}`;
-  return doc(
-    { Sid: 'OwnLogGroup', Effect: 'Allow', Action: 'logs:CreateLogGroup', Resource: logGroup },
-    { Sid: 'OwnLogStreams', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${logGroup}:*` },
-    { Sid: 'ReadUploads', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arns.bucket(names.inputBucket, c)}/*` },
+/** What starting a job takes: CreateJob from these templates, and passing the job role to MediaConvert only. */
+function startJobStatements(config: VidpipeConfig, c: ArnContext): Record<string, unknown>[] {
+  return [
     {
       Sid: 'CreateJobsFromTemplates',
       Effect: 'Allow',
+      // CreateJob authorizes the job, the template and the queue (service-authorization reference for MediaConvert).
       Action: 'mediaconvert:CreateJob',
       Resource: [
         arns.mediaconvert(c, 'jobs/*'),
@@ -190,8 +166,23 @@ export function lambdaRoleAccess(config: VidpipeConfig, c: ArnContext, functionN
       Sid: 'PassJobRole',
       Effect: 'Allow',
       Action: 'iam:PassRole',
-      Resource: arns.role(c, names.jobRole),
+      Resource: arns.role(c, resourceNames(config).jobRole),
       Condition: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
     },
+  ];
+}
+
+/**
+ * The trigger function's own log group, reading uploaded objects (HeadObject is authorized by s3:GetObject: there is
+ * no s3:HeadObject action), creating jobs from this app's templates, and passing the job role to MediaConvert only.
+ */
+export function lambdaRoleAccess(config: VidpipeConfig, c: ArnContext, functionName: string): PolicyDocument {
+  const names = resourceNames(config);
+  const logGroup = `arn:${partitionOf(c.region)}:logs:${c.region}:${c.accountId}:log-group:/aws/lambda/${functionName}`;
+  return doc(
+    { Sid: 'OwnLogGroup', Effect: 'Allow', Action: 'logs:CreateLogGroup', Resource: logGroup },
+    { Sid: 'OwnLogStreams', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${logGroup}:*` },
+    { Sid: 'ReadUploads', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arns.bucket(names.inputBucket, c)}/*` },
+    ...startJobStatements(config, c),
   );
 }

@@ -172,7 +172,12 @@ export interface BatchWriterOptions {
   clock?: () => number;
   /** Called after each committed batch that processed something (wakes the notifier). */
   onCommit?: () => void;
+  /** How many recently committed event ids are remembered to answer redeliveries without a read (see known()). */
+  recentIds?: number;
 }
+
+/** EventBridge redelivers within seconds to hours; 65,536 ids (~10 MiB) cover minutes of a busy stream. */
+const RECENT_IDS = 65_536;
 
 export class BatchWriter {
   private queue: Pending[] = [];
@@ -181,6 +186,9 @@ export class BatchWriter {
   private closed = false;
   private readonly maxBatch: number;
   private readonly clock: () => number;
+  /** Event id → job id of events this writer saw committed, oldest first (Map keeps insertion order). */
+  private readonly recent = new Map<string, string | null>();
+  private readonly recentMax: number;
 
   private constructor(
     private readonly committer: Committer,
@@ -190,6 +198,7 @@ export class BatchWriter {
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
     this.clock = options.clock ?? Date.now;
+    this.recentMax = options.recentIds ?? RECENT_IDS;
   }
 
   /** Inline: commits on the event loop with this connection. */
@@ -207,6 +216,21 @@ export class BatchWriter {
   /** False once a writer thread has died (every write then answers 503). */
   get available(): boolean {
     return !this.closed && this.committer.available;
+  }
+
+  /**
+   * A redelivery of an event this writer committed (an id is only added once its COMMIT returned), answered from
+   * memory: the job id it was recorded with. Undefined means "not known here", never "new": the caller reads the inbox.
+   */
+  known(eventId: string): { jobId: string | null } | undefined {
+    const jobId = this.recent.get(eventId);
+    return jobId === undefined ? undefined : { jobId };
+  }
+
+  private remember(result: IngestResult): void {
+    if (this.recent.has(result.eventId)) return;
+    this.recent.set(result.eventId, result.jobId);
+    if (this.recent.size > this.recentMax) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   submit(event: NormalisedEvent): Promise<IngestResult> {
@@ -251,6 +275,7 @@ export class BatchWriter {
       if ('failed' in o) p.reject(new Error(o.failed));
       else {
         processed ||= o.status === 'processed';
+        this.remember(o);
         p.resolve(o);
       }
     });

@@ -188,7 +188,8 @@ export function createStore(db: Db, options: StoreOptions = {}) {
        ON CONFLICT (job_id) DO UPDATE SET ${JOB_COLUMNS.filter((c) => c !== 'job_id').map((c) => `${c} = excluded.${c}`).join(', ')}`,
     ),
     // A post follows its newest job (a re-upload starts a new job for the same post); ties by job id.
-    postJob: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE post_id = ? ORDER BY first_event_at DESC, job_id DESC LIMIT 1'),
+    // From the index alone (migration 003): the job's row is only read when it is not the one just written.
+    postJob: db.prepare<[string], { job_id: string }>('SELECT job_id FROM jobs WHERE post_id = ? ORDER BY first_event_at DESC, job_id DESC LIMIT 1'),
     postUpsert: db.prepare(
       `INSERT INTO posts (post_id, job_id, video_status, video_url, thumbnail_url, updated_at)
        VALUES (@post_id, @job_id, @video_status, @video_url, @thumbnail_url, @updated_at)
@@ -251,7 +252,8 @@ export function createStore(db: Db, options: StoreOptions = {}) {
       if ((status === 'COMPLETE' || status === 'ERROR') && job.statusEvent === status && job.statusAt === event.timestampMs)
         s.outboxInsert.run(job.jobId, status, event.eventId, now, now, skipReason ? 'skipped' : 'pending', skipReason ?? null);
       if (job.postId !== null) {
-        const current = jobFromRow(s.postJob.get(job.postId) as JobRow);
+        const currentId = (s.postJob.get(job.postId) as { job_id: string }).job_id;
+        const current = currentId === job.jobId ? job : jobFromRow(s.jobGet.get(currentId) as JobRow);
         const post = postStateOf(current);
         s.postUpsert.run({
           post_id: job.postId,

@@ -2,7 +2,7 @@
  * The group-commit writer's thread (see batch-writer.ts): its own connection, the same transaction code. It answers
  * each batch only after COMMIT returned, i.e. after the WAL was fsynced.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db.js';
 import { createBatchCommitter, describeBatchFailure, type WriteWorkerData, type WriteWorkerReply, type WriteWorkerRequest } from './batch-writer.js';
 import { createStore } from './store.js';
@@ -18,7 +18,16 @@ try {
   // Batches that arrive while one commits wait here and are committed together: one fsync for all of them.
   let pending: Array<Extract<WriteWorkerRequest, { type: 'batch' }>> = [];
   let closing = false;
+  const take = (msg: WriteWorkerRequest) => {
+    if (msg.type === 'close') closing = true;
+    else pending.push(msg);
+  };
   const commitPending = () => {
+    // Everything posted up to now joins this transaction, also what is still queued behind the message that woke us.
+    // (Waiting a little longer after a commit for the clients it answered to send their next request — to put more
+    // events behind one fsync — was measured at 20 connections: 9.6 → 15 events per commit, but 4,300 → 3,850
+    // events/s: on 2 shared cores the wait costs more than the fsyncs it saves.)
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) take(m.message as WriteWorkerRequest);
     const batches = pending;
     pending = [];
     if (batches.length) {
@@ -42,8 +51,7 @@ try {
     }
   };
   port.on('message', (msg: WriteWorkerRequest) => {
-    if (msg.type === 'close') closing = true;
-    else pending.push(msg);
+    take(msg);
     // After the messages already received: the whole backlog goes into one transaction.
     if (pending.length === 1 || closing) setImmediate(commitPending);
   });

@@ -42,7 +42,7 @@ describe('openDatabase', () => {
     expect((v1.prepare("SELECT sql FROM sqlite_master WHERE name = 'jobs_recent'").get() as { sql: string }).sql).toMatch(/DESC/);
     v1.close();
 
-    const db = openDatabase(f);
+    const db = openDatabase(f, { migrations: MIGRATIONS.slice(0, 2) });
     expect(schemaVersion(db)).toBe(2);
     for (const name of ['jobs_recent', 'jobs_status'])
       expect((db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(name) as { sql: string }).sql).not.toMatch(/DESC/);
@@ -50,6 +50,29 @@ describe('openDatabase', () => {
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT * FROM jobs WHERE status = 'COMPLETE' ORDER BY first_event_at DESC, job_id DESC LIMIT 3").all() as { detail: string }[];
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX jobs_status/);
     expect(plan.map((p) => p.detail).join(' ')).not.toMatch(/TEMP B-TREE/);
+    db.close();
+  });
+
+  it('migration 003 puts the ordering columns in jobs_post: the newest job of a post is read from the index, with no sort', () => {
+    const f = file();
+    const v2 = openDatabase(f, { migrations: MIGRATIONS.slice(0, 2) });
+    const insert = v2.prepare(
+      "INSERT INTO jobs (job_id, status, status_at, status_event, post_id, first_event_at, last_event_at, updated_at) VALUES (?, 'COMPLETE', 0, 'COMPLETE', ?, ?, ?, 0)",
+    );
+    for (const [id, post, at] of [['a', 'p1', 5], ['b', 'p1', 9], ['c', 'p1', 9], ['d', 'p2', 20]] as const) insert.run(id, post, at, at);
+    const before = v2.prepare('EXPLAIN QUERY PLAN SELECT job_id FROM jobs WHERE post_id = ? ORDER BY first_event_at DESC, job_id DESC LIMIT 1').all('p1') as { detail: string }[];
+    expect(before.map((p) => p.detail).join(' ')).toMatch(/TEMP B-TREE/);
+    v2.close();
+
+    const db = openDatabase(f);
+    expect(schemaVersion(db)).toBe(3);
+    const query = 'SELECT job_id FROM jobs WHERE post_id = ? ORDER BY first_event_at DESC, job_id DESC LIMIT 1';
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${query}`).all('p1') as { detail: string }[]).map((p) => p.detail).join(' ');
+    expect(plan).toMatch(/USING COVERING INDEX jobs_post/);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
+    // Newest first_event_at wins, ties by job id; the rows are kept.
+    expect(db.prepare(query).get('p1')).toEqual({ job_id: 'c' });
+    expect((db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n).toBe(4);
     db.close();
   });
 
@@ -75,7 +98,7 @@ describe('openDatabase', () => {
     }
     expect(error).toBeInstanceOf(VidpipeError);
     expect(error).toMatchObject({ code: 'DB_TOO_NEW', exitCode: 2, hint: expect.stringMatching(/Upgrade vidpipe/) });
-    expect((error as Error).message).toMatch(/schema version 99, newer than this vidpipe understands \(2\)/);
+    expect((error as Error).message).toMatch(new RegExp(`schema version 99, newer than this vidpipe understands \\(${MIGRATIONS.at(-1)?.version}\\)`));
     expect(readFileSync(f).equals(before)).toBe(true);
   });
 

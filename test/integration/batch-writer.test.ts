@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { normaliseEvent } from '../../src/events/normalise.js';
+import { BatchWriter } from '../../src/store/batch-writer.js';
+import { openDatabase } from '../../src/store/db.js';
+import { createStore } from '../../src/store/store.js';
+import { makeEvent, tempDir } from '../helpers/listener.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+let n = 0;
+
+function open(recentIds?: number) {
+  const db = openDatabase(path.join(tmp.dir, `w-${++n}.db`));
+  const store = createStore(db, { skipNotificationsReason: 'test' });
+  return { db, writer: BatchWriter.inline(db, store, recentIds === undefined ? {} : { recentIds }) };
+}
+
+const event = (jobId: string) => normaliseEvent(makeEvent('complete-file-group', { jobId }), { processedSources: [] });
+
+describe('BatchWriter: recently committed ids', () => {
+  it('knows an id only once its commit returned, with the job id it was recorded with', async () => {
+    const { db, writer } = open();
+    const e = event('job-a');
+    const pending = writer.submit(e);
+    // Queued, not committed: unknown here (the caller then reads the inbox, which does not have it either).
+    expect(writer.known(e.eventId)).toBeUndefined();
+    expect(await pending).toMatchObject({ status: 'processed', jobId: 'job-a' });
+    expect(writer.known(e.eventId)).toEqual({ jobId: 'job-a' });
+    expect(writer.known('never-seen')).toBeUndefined();
+    await writer.close();
+    db.close();
+  });
+
+  it('remembers a duplicate outcome too, and forgets the oldest ids beyond its bound', async () => {
+    const { db, writer } = open(2);
+    const [a, b, c] = [event('job-1'), event('job-2'), event('job-3')];
+    await writer.submit(a);
+    expect(await writer.submit(a)).toMatchObject({ status: 'duplicate', jobId: 'job-1' });
+    await writer.submit(b);
+    await writer.submit(c);
+    expect(writer.known(a.eventId)).toBeUndefined();
+    expect(writer.known(b.eventId)).toEqual({ jobId: 'job-2' });
+    expect(writer.known(c.eventId)).toEqual({ jobId: 'job-3' });
+    await writer.close();
+    db.close();
+  });
+
+  it('does not remember events of a batch that failed to commit', async () => {
+    const { db, writer } = open();
+    const other = openDatabase(db.name);
+    other.exec('BEGIN IMMEDIATE');
+    const e = event('job-locked');
+    await expect(writer.submit(e)).rejects.toThrow(/unavailable/);
+    other.exec('ROLLBACK');
+    other.close();
+    expect(writer.known(e.eventId)).toBeUndefined();
+    await writer.close();
+    db.close();
+  });
+});
