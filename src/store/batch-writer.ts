@@ -48,10 +48,16 @@ export function describeBatchFailure(err: unknown): BatchFailure {
   return { message: (err as Error)?.message ?? String(err), code: typeof code === 'string' ? code : undefined, unavailable: isUnavailable(err) };
 }
 
-/** The transaction both writers run: every event of the batch, each in its own SAVEPOINT, then one COMMIT. */
+/**
+ * The transaction both writers run: every event of the batch, then one COMMIT. First without savepoints (a SAVEPOINT
+ * and RELEASE per event cost ~17 µs, a fifth of an event's statements); if any event fails for a reason other than
+ * an unavailable database, that transaction is rolled back and the batch runs again with each event in its own
+ * SAVEPOINT, so the failing event alone is refused.
+ */
 export function createBatchCommitter(db: Db, store: Store): (events: NormalisedEvent[], now: number) => EventOutcome[] {
+  const all = db.transaction((events: NormalisedEvent[], now: number): EventOutcome[] => events.map((event) => store.recordEvent(event, now)));
   const recordOne = db.transaction((event: NormalisedEvent, now: number) => store.recordEvent(event, now));
-  const run = db.transaction((events: NormalisedEvent[], now: number) =>
+  const eachApart = db.transaction((events: NormalisedEvent[], now: number) =>
     events.map((event): EventOutcome => {
       // One event failing (a bug, a constraint) rolls back that event only; an unavailable database fails the batch.
       try {
@@ -62,7 +68,14 @@ export function createBatchCommitter(db: Db, store: Store): (events: NormalisedE
       }
     }),
   );
-  return (events, now) => run.immediate(events, now);
+  return (events, now) => {
+    try {
+      return all.immediate(events, now);
+    } catch (err) {
+      if (isUnavailable(err)) throw err;
+      return eachApart.immediate(events, now);
+    }
+  };
 }
 
 interface Committer {

@@ -18,6 +18,24 @@ function open(recentIds?: number) {
 
 const event = (jobId: string) => normaliseEvent(makeEvent('complete-file-group', { jobId }), { processedSources: [] });
 
+describe('BatchWriter: one transaction per batch', () => {
+  it('an event that fails is refused alone: the rest of its batch is committed, nothing of it is', async () => {
+    const { db, writer } = open();
+    // A bug or constraint that hits one event only.
+    db.exec("CREATE TRIGGER refuse_bad BEFORE INSERT ON jobs WHEN NEW.job_id = 'job-bad' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END");
+    const events = [event('job-ok-1'), event('job-bad'), event('job-ok-2')];
+    // Submitted in one tick: one batch.
+    const results = await Promise.allSettled(events.map((e) => writer.submit(e)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/refused for the test/);
+    const stored = db.prepare('SELECT event_id FROM inbox ORDER BY received_at, event_id').pluck().all();
+    expect(new Set(stored)).toEqual(new Set([events[0]!.eventId, events[2]!.eventId]));
+    expect(db.prepare('SELECT job_id FROM jobs ORDER BY job_id').pluck().all()).toEqual(['job-ok-1', 'job-ok-2']);
+    await writer.close();
+    db.close();
+  });
+});
+
 describe('BatchWriter: recently committed ids', () => {
   it('knows an id only once its commit returned, with the job id it was recorded with', async () => {
     const { db, writer } = open();
