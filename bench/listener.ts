@@ -97,6 +97,14 @@ async function startListener(dbPath: string): Promise<Server> {
   return spawnServer([CLI, 'listen', '--host', '127.0.0.1', '--db', dbPath], { VIDPIPE_API_KEY: API_KEY, SLACK_WEBHOOK_URL: '' }, (port) => `http://127.0.0.1:${port}/healthz`);
 }
 
+export interface ManyConnectionsResult {
+  connections: number;
+  bare: LoadFigures;
+  listener: LoadFigures & { events: number };
+  ratioToBare: number;
+  storedExactlyOnce: boolean;
+}
+
 export interface ListenerBenchResult {
   connections: number;
   bare: LoadFigures;
@@ -105,18 +113,25 @@ export interface ListenerBenchResult {
   ratioToBare: number;
   duplicatesRatioToBare: number;
   storedExactlyOnce: boolean;
+  /** The same ingest at more connections (EventBridge delivers over many concurrent connections). */
+  many: ManyConnectionsResult;
 }
 
-export async function benchListener(options: { events?: number; connections?: number; bareSeconds?: number } = {}): Promise<ListenerBenchResult> {
+export async function benchListener(
+  options: { events?: number; connections?: number; bareSeconds?: number; manyConnections?: number; manyEvents?: number } = {},
+): Promise<ListenerBenchResult> {
   const events = options.events ?? 100_000;
   const connections = options.connections ?? 20;
+  const manyConnections = options.manyConnections ?? 100;
   const body = completeBodyFactory('run1');
 
   const bare = await startBare();
   let bareFigures: LoadFigures;
+  let bareMany: LoadFigures;
   try {
     await runLoad({ url: `${bare.url}${PATH}`, connections, durationSec: 2, headers: HEADERS, body }); // warm-up
     bareFigures = await runLoad({ url: `${bare.url}${PATH}`, connections, durationSec: options.bareSeconds ?? 10, headers: HEADERS, body });
+    bareMany = await runLoad({ url: `${bare.url}${PATH}`, connections: manyConnections, durationSec: options.bareSeconds ?? 10, headers: HEADERS, body });
   } finally {
     await bare.stop();
   }
@@ -135,6 +150,7 @@ export async function benchListener(options: { events?: number; connections?: nu
   } finally {
     await listener.stop();
   }
+  const many = await ingestMany(manyConnections, options.manyEvents ?? Math.round(events / 2), bareMany);
   return {
     connections,
     bare: bareFigures,
@@ -143,6 +159,27 @@ export async function benchListener(options: { events?: number; connections?: nu
     ratioToBare: round(listenerFigures.reqPerSec / bareFigures.reqPerSec, 3),
     duplicatesRatioToBare: round(duplicateFigures.reqPerSec / bareFigures.reqPerSec, 3),
     storedExactlyOnce: storedExactlyOnce(dbPath, 'run1-', acked),
+    many,
+  };
+}
+
+/** Ingest only, on a fresh database, at many connections. */
+async function ingestMany(connections: number, events: number, bare: LoadFigures): Promise<ManyConnectionsResult> {
+  const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'vidpipe-bench-db-')), 'many.db');
+  const listener = await startListener(dbPath);
+  const acked = new Set<string>();
+  let figures: LoadFigures;
+  try {
+    figures = await runLoad({ url: `${listener.url}${PATH}`, connections, amount: events, headers: HEADERS, body: completeBodyFactory('many'), onAck: collectEventId(acked) });
+  } finally {
+    await listener.stop();
+  }
+  return {
+    connections,
+    bare,
+    listener: { ...figures, events },
+    ratioToBare: round(figures.reqPerSec / bare.reqPerSec, 3),
+    storedExactlyOnce: storedExactlyOnce(dbPath, 'many-', acked),
   };
 }
 

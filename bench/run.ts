@@ -28,6 +28,9 @@ if (wanted.has('listener')) {
   row('listener', 'latency p50 / p97.5 / p99 ms', `${r.listener.p50} / ${r.listener.p97_5} / ${r.listener.p99}`, `${r.bare.p50} / ${r.bare.p97_5} / ${r.bare.p99}`, '', `p99 ≤ 25: ${ok(r.listener.p99 <= 25)}`);
   row('listener', `RSS after ${r.listener.events} events`, `${r.listener.rssMiBAfter} MiB`, '', '', '');
   row('listener', 'non-2xx / stored once', `${r.listener.non2xx} / ${r.storedExactlyOnce}`, '', '', '');
+  const m = r.many;
+  row('listener', `events/s (${m.connections} conn, durable)`, String(m.listener.reqPerSec), `${m.bare.reqPerSec} bare fastify`, pct(m.ratioToBare), '');
+  row('listener', `${m.connections} conn: p50 / p99 ms; stored once`, `${m.listener.p50} / ${m.listener.p99}; ${m.storedExactlyOnce}`, `${m.bare.p50} / ${m.bare.p99}`, '', '');
   row('duplicates', 'events/s (idempotent path)', String(r.duplicates.reqPerSec), `${r.bare.reqPerSec} bare fastify`, pct(r.duplicatesRatioToBare), `≥ 50 %: ${ok(r.duplicatesRatioToBare >= 0.5)}`);
   row('duplicates', 'latency p50 / p99 ms', `${r.duplicates.p50} / ${r.duplicates.p99}`, '', '', '');
 }

@@ -87,6 +87,15 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
 
   // fastify also parses text/plain by default: the endpoint takes JSON only (415 otherwise).
   app.removeContentTypeParser('text/plain');
+  // fastify's own JSON parser (same limits, same prototype-poisoning refusal), keeping the text it parsed: the writer
+  // stores it as the event's raw body and sends it to its thread as text, cheaper than cloning the parsed object.
+  const bodyText = new WeakMap<object, string>();
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    bodyText.set(req, body as string);
+    parseJson(req, body as string, done);
+  });
 
   const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
   const validateBody = ajv.compile(listenerBodySchema);
@@ -148,7 +157,7 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     // A redelivery is answered without waiting for a write: from the ids the writer saw committed, else from a read
     // (a row is only visible once committed).
     const known = deps.writer.known(event.eventId) ?? deps.store.findInbox(event.eventId);
-    const result = known ? { status: 'duplicate' as const, eventId: event.eventId, jobId: known.jobId } : await deps.writer.submit(event);
+    const result = known ? { status: 'duplicate' as const, eventId: event.eventId, jobId: known.jobId } : await deps.writer.submit(event, bodyText.get(req));
     // A redelivery is routine (EventBridge delivers at least once) and the cheapest path to serve: debug level.
     req.log[result.status === 'duplicate' ? 'debug' : 'info'](
       { eventId: result.eventId, jobId: result.jobId, outcome: result.status, jobStatus: event.detail?.status, source: event.source },

@@ -226,8 +226,11 @@ export function createStore(db: Db, options: StoreOptions = {}) {
       return row && { jobId: row.job_id };
     },
 
-    /** Records one event: call inside a transaction. Returns `duplicate` (and changes nothing) for a known id. */
-    recordEvent(event: NormalisedEvent, now: number): IngestResult {
+    /**
+     * Records one event: call inside a transaction. Returns `duplicate` (and changes nothing) for a known id.
+     * `bodyText` is the body exactly as received, when the caller has it (it is stored instead of re-serialising).
+     */
+    recordEvent(event: NormalisedEvent, now: number, bodyText?: string): IngestResult {
       const jobId = event.detail?.jobId ?? null;
       const inserted = s.inboxInsert.run({
         event_id: event.eventId,
@@ -239,7 +242,7 @@ export function createStore(db: Db, options: StoreOptions = {}) {
         event_time: event.time ?? null,
         detail_timestamp: event.timestampMs ?? null,
         received_at: now,
-        body: JSON.stringify(event.raw),
+        body: bodyText ?? JSON.stringify(event.raw),
       });
       if (inserted.changes === 0) return { status: 'duplicate', eventId: event.eventId, jobId: s.inboxHas.get(event.eventId)?.job_id ?? null };
       if (!event.processed || !event.detail || event.timestampMs === undefined) return { status: 'ignored', eventId: event.eventId, jobId };

@@ -4,7 +4,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db.js';
-import { createBatchCommitter, describeBatchFailure, type WriteWorkerData, type WriteWorkerReply, type WriteWorkerRequest } from './batch-writer.js';
+import { createBatchCommitter, describeBatchFailure, fromWire, type WriteWorkerData, type WriteWorkerReply, type WriteWorkerRequest } from './batch-writer.js';
 import { createStore } from './store.js';
 
 const port = parentPort;
@@ -33,7 +33,7 @@ try {
     if (batches.length) {
       try {
         const outcomes = commit(
-          batches.flatMap((b) => b.events),
+          batches.flatMap((b) => b.events.map(fromWire)),
           (batches.at(-1) as { now: number }).now,
         );
         let at = 0;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { normaliseEvent } from '../../src/events/normalise.js';
-import { BatchWriter } from '../../src/store/batch-writer.js';
+import { BatchWriter, fromWire, toWire } from '../../src/store/batch-writer.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createStore } from '../../src/store/store.js';
 import { makeEvent, tempDir } from '../helpers/listener.js';
@@ -17,6 +17,43 @@ function open(recentIds?: number) {
 }
 
 const event = (jobId: string) => normaliseEvent(makeEvent('complete-file-group', { jobId }), { processedSources: [] });
+
+describe('events sent to the writer thread as text', () => {
+  it.each([
+    ['an EventBridge envelope', makeEvent('complete-hls-group')],
+    ['a curl-style body', { detail: makeEvent('error').detail }],
+    ['an event of another source', makeEvent('progressing', { source: 'someone.else' })],
+  ])('%s arrives as the same normalised event, and its text is stored as received', async (_name, body) => {
+    const text = JSON.stringify(body, null, 1);
+    const event = normaliseEvent(JSON.parse(text), { processedSources: [] });
+    const back = fromWire(structuredClone(toWire({ event, text })));
+    expect(back).toEqual({ event, text });
+
+    const { db, writer } = open();
+    await writer.submit(event, text);
+    expect(db.prepare('SELECT body FROM inbox WHERE event_id = ?').pluck().get(event.eventId)).toBe(text);
+    await writer.close();
+    db.close();
+  });
+});
+
+describe('BatchWriter: one transaction per batch', () => {
+  it('an event that fails is refused alone: the rest of its batch is committed, nothing of it is', async () => {
+    const { db, writer } = open();
+    // A bug or constraint that hits one event only.
+    db.exec("CREATE TRIGGER refuse_bad BEFORE INSERT ON jobs WHEN NEW.job_id = 'job-bad' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END");
+    const events = [event('job-ok-1'), event('job-bad'), event('job-ok-2')];
+    // Submitted in one tick: one batch.
+    const results = await Promise.allSettled(events.map((e) => writer.submit(e)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/refused for the test/);
+    const stored = db.prepare('SELECT event_id FROM inbox ORDER BY received_at, event_id').pluck().all();
+    expect(new Set(stored)).toEqual(new Set([events[0]!.eventId, events[2]!.eventId]));
+    expect(db.prepare('SELECT job_id FROM jobs ORDER BY job_id').pluck().all()).toEqual(['job-ok-1', 'job-ok-2']);
+    await writer.close();
+    db.close();
+  });
+});
 
 describe('BatchWriter: recently committed ids', () => {
   it('knows an id only once its commit returned, with the job id it was recorded with', async () => {
