@@ -3,7 +3,7 @@
  * hits all of them alike, beside `node -e 0` (the floor) and `aws --version` (the tool users know).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, median, round, timeCommand } from './lib.js';
@@ -31,6 +31,7 @@ export async function benchStartup(runs = 15): Promise<StartupResult> {
       times[name].push(await timeCommand(cmd, args, { cwd }));
     }
   }
+  rmSync(cwd, { recursive: true, force: true });
   const medians = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(median(v), 1)]));
   const floor = medians['node -e 0']!;
   const ratios = Object.fromEntries(Object.entries(medians).map(([k, v]) => [k, round(v / floor, 2)]));
