@@ -1,7 +1,6 @@
-/** Shared pieces of the benchmarks: child processes, medians, autocannon, RSS. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/** Shared pieces of the benchmarks: paths, medians, machine description, RSS, timing a command. */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,17 +18,6 @@ export function median(values: number[]): number {
 export function round(n: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export function machine() {
@@ -54,41 +42,6 @@ export function rssMiB(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-export interface Child {
-  proc: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts a child process and waits until `ready` matches its output (bounded). */
-export async function startChild(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; ready: RegExp; timeoutMs?: number }): Promise<Child> {
-  const proc = spawn(cmd, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const onData = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-  while (!options.ready.test(out)) {
-    if (proc.exitCode !== null) throw new Error(`${cmd} ${args.join(' ')} exited ${proc.exitCode}: ${out}`);
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`${cmd} ${args.join(' ')} not ready in time: ${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    proc,
-    output: () => out,
-    async stop() {
-      if (proc.exitCode !== null) return;
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (proc.exitCode === null) proc.kill('SIGKILL');
-    },
-  };
 }
 
 /** Wall time of one run of a command, in ms (spawn to exit). */

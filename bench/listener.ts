@@ -10,8 +10,9 @@ import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { buildEvent, defaultOutputs, PLACEHOLDER_ACCOUNT, PLACEHOLDER_OUTPUT_BUCKET, systemBuildEnv } from '../src/events/build.js';
-import { CLI, freePort, ROOT, round, rssMiB } from './lib.js';
+import { buildEvent, defaultOutputs, PLACEHOLDER_ACCOUNT, PLACEHOLDER_OUTPUT_BUCKET } from '../src/events/build.js';
+import { freePort } from '../test/helpers/moto.js';
+import { CLI, ROOT, round, rssMiB } from './lib.js';
 import { runLoad, type LoadFigures } from './load.js';
 
 const PATH = '/aws/listener/eventbridge/video';
