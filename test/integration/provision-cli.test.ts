@@ -3,35 +3,20 @@
  * teardown --yes`, against moto (AWS_ENDPOINT_URL) with MediaConvert on the fake (AWS_ENDPOINT_URL_MEDIACONVERT).
  * `npm test` builds first.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsRequests } from '../helpers/aws-calls.js';
+import { runCli } from '../helpers/cli.js';
 import { startMediaConvertFake, type MediaConvertFake } from '../helpers/mediaconvert-fake.js';
 import { MOTO_REGION, motoAvailable, startMoto, type Moto } from '../helpers/moto.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = path.join(ROOT, 'bin', 'vidpipe.js');
 const LISTENER_URL = 'https://listener.example.test/aws/listener/eventbridge/video';
 
-function vidpipe(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  if (!existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  return new Promise((resolve) => {
-    // stdin is not a terminal: nothing may wait for an answer.
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+// stdin is not a terminal: nothing may wait for an answer. HOME is the test's folder, so no real ~/.aws is read.
+function vidpipe(args: string[], cwd: string, env: Record<string, string>) {
+  return runCli(args, { cwd, env: { HOME: cwd, ...env } });
 }
 
 describe.runIf(motoAvailable())('vidpipe init / setup / status / teardown (built CLI, moto + MediaConvert fake)', () => {

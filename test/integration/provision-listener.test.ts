@@ -3,18 +3,17 @@
  * one the listener accepts, and after `setup --rotate-key` the running listener (no restart) accepts both the new and
  * the previous key. Events are sent with `simulate-complete`, which sends what EventBridge would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnListen } from '../helpers/cli.js';
+import { runCli, spawnListen } from '../helpers/cli.js';
 import { startMediaConvertFake, type MediaConvertFake } from '../helpers/mediaconvert-fake.js';
 import { MOTO_REGION, motoAvailable, startMoto, type Moto } from '../helpers/moto.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = path.join(ROOT, 'bin', 'vidpipe.js');
 
 describe.runIf(motoAvailable())('setup → listen: the connection key is the key the listener accepts', () => {
   let moto: Moto;
@@ -23,20 +22,10 @@ describe.runIf(motoAvailable())('setup → listen: the connection key is the key
   let env: Record<string, string>;
   const listeners: ChildProcess[] = [];
 
-  function vidpipe(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, NO_COLOR: '1', ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  function vidpipe(args: string[], extraEnv: Record<string, string> = {}) {
+    return runCli(args, { cwd: dir, env: { HOME: dir, ...env, ...extraEnv } });
   }
+
 
   /** Starts `vidpipe listen --port 0` (no AWS needed) and resolves with its events URL. */
   async function listen(): Promise<{ url: string; stop: () => Promise<void> }> {
