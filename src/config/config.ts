@@ -57,6 +57,20 @@ export interface VidpipeConfig {
 export const DEFAULT_SIMULATOR_SOURCE = 'vidpipe.simulator';
 export const DEFAULT_AUTH_HEADER = 'x-api-key';
 export const DEFAULT_LISTENER_PATH = '/aws/listener/eventbridge/video';
+export const DEFAULT_LISTEN_HOST = '127.0.0.1';
+export const DEFAULT_LISTEN_PORT = 3000;
+
+/**
+ * Where a local `vidpipe listen` started with the same settings is reached (http://host:port, no path): HOST/PORT from
+ * the environment › the config's listen section › 127.0.0.1:3000. A listener bound to every interface is reached on
+ * loopback.
+ */
+export function localListenerOrigin(config: VidpipeConfig | undefined, env: NodeJS.ProcessEnv = {}): string {
+  const configured = env.HOST || config?.listen?.host;
+  const host = !configured || configured === '0.0.0.0' || configured === '::' ? DEFAULT_LISTEN_HOST : configured;
+  const port = env.PORT || config?.listen?.port || DEFAULT_LISTEN_PORT;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
 
 export function defaultConfig(app: string): VidpipeConfig {
   return {

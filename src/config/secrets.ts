@@ -87,10 +87,22 @@ export function basicAuth({ env, secretsFile }: CredentialSources): string | und
   return value;
 }
 
-/** The credentials a client (simulate-complete) sends: the newest API key, else Basic. */
-export function clientCredentials(sources: CredentialSources): { apiKey?: string; basicAuth?: string } {
+export interface ClientCredentials {
+  apiKey?: string;
+  basicAuth?: string;
+}
+
+/** The credentials a client (simulate-complete, upload --wait) sends: the newest API key, else Basic. */
+export function clientCredentials(sources: CredentialSources): ClientCredentials {
   const key = acceptedApiKeys(sources)[0];
   if (key) return { apiKey: key };
   const basic = basicAuth(sources);
   return basic ? { basicAuth: basic } : {};
+}
+
+/** The header an EventBridge connection would add: `<ApiKeyName>: <key>`, or Basic. */
+export function clientAuthHeaders(credentials: ClientCredentials, apiKeyHeader: string): Record<string, string> {
+  if (credentials.apiKey) return { [apiKeyHeader]: credentials.apiKey };
+  if (credentials.basicAuth) return { Authorization: `Basic ${Buffer.from(credentials.basicAuth).toString('base64')}` };
+  return {};
 }

@@ -20,18 +20,6 @@ export const EVENTBRIDGE_TIMEOUT_MS = 5_000;
 /** Enough of an answer to show; a listener's answer is small. */
 const MAX_BODY_CHARS = 64 * 1024;
 
-export interface ClientCredentials {
-  apiKey?: string;
-  basicAuth?: string;
-}
-
-/** The auth header EventBridge's connection would add: `<ApiKeyName>: <key>`, or Basic. */
-export function authHeaders(credentials: ClientCredentials, apiKeyHeader: string): Record<string, string> {
-  if (credentials.apiKey) return { [apiKeyHeader]: credentials.apiKey };
-  if (credentials.basicAuth) return { Authorization: `Basic ${Buffer.from(credentials.basicAuth).toString('base64')}` };
-  return {};
-}
-
 export interface HttpAnswer {
   status: number;
   body: string;

@@ -2,13 +2,13 @@
  * `vidpipe simulate-complete`: plan the events, then print them, POST them to the listener as EventBridge would, or
  * put them on the default bus. The AWS SDK is loaded only for --via eventbridge.
  */
-import { loadConfig, DEFAULT_AUTH_HEADER, DEFAULT_SIMULATOR_SOURCE, DEFAULT_LISTENER_PATH, type VidpipeConfig } from '../config/config.js';
-import { clientCredentials, secretsPathFor } from '../config/secrets.js';
+import { loadConfig, localListenerOrigin, DEFAULT_AUTH_HEADER, DEFAULT_SIMULATOR_SOURCE, DEFAULT_LISTENER_PATH, type VidpipeConfig } from '../config/config.js';
+import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../config/secrets.js';
 import type { AwsCliOptions } from '../cli/context.js';
 import { RemoteRejectedError, UsageError } from '../errors.js';
 import { PLACEHOLDER_ACCOUNT, systemBuildEnv, type BuildEnv } from '../events/build.js';
 import type { JobStateChangeEvent } from '../events/types.js';
-import { authHeaders, postEvent, type HttpAnswer, type HttpTarget } from './http.js';
+import { postEvent, type HttpAnswer, type HttpTarget } from './http.js';
 import { classifyAnswer, runPool, summarizeLatency, type LatencySummary } from './load.js';
 import { planSimulation, type PlannedJob, type SimulationSpec } from './plan.js';
 
@@ -74,11 +74,7 @@ export type SimulateResult =
 export function resolveListenerUrl(to: URL | undefined, config: VidpipeConfig | undefined, env: NodeJS.ProcessEnv = {}): URL {
   if (to) return to;
   if (config?.listener.url) return new URL(config.listener.url);
-  const configured = env.HOST || config?.listen?.host;
-  // A listener bound to every interface is reached on loopback.
-  const host = !configured || configured === '0.0.0.0' || configured === '::' ? '127.0.0.1' : configured;
-  const port = env.PORT || config?.listen?.port || 3000;
-  return new URL(`http://${host.includes(':') ? `[${host}]` : host}:${port}${DEFAULT_LISTENER_PATH}`);
+  return new URL(`${localListenerOrigin(config, env)}${DEFAULT_LISTENER_PATH}`);
 }
 
 export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}): Promise<SimulateResult> {
@@ -102,7 +98,7 @@ export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}
     throw new UsageError('NO_API_KEY', `No key to authenticate to the listener: VIDPIPE_API_KEY is not set and ${secretsFile} has none.`, {
       hint: 'Start `vidpipe listen` once from this directory (it generates a key there), or set VIDPIPE_API_KEY to the key the listener accepts.',
     });
-  const target: HttpTarget = { url, auth: authHeaders(credentials, config?.listener.authHeader ?? DEFAULT_AUTH_HEADER) };
+  const target: HttpTarget = { url, auth: clientAuthHeaders(credentials, config?.listener.authHeader ?? DEFAULT_AUTH_HEADER) };
   const jobs = planSimulation(options, { ...setting, account: PLACEHOLDER_ACCOUNT }, env);
   if (options.count > 1) return sendLoad(jobs, target, options.concurrency);
 

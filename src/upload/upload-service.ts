@@ -8,8 +8,8 @@ import type { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { createAwsContext, type AwsContext } from '../aws/context.js';
 import { awsErrorName, translateAwsError } from '../aws/errors.js';
 import type { AwsCliOptions } from '../cli/context.js';
-import { requireConfig, type VidpipeConfig } from '../config/config.js';
-import { clientCredentials, secretsPathFor } from '../config/secrets.js';
+import { localListenerOrigin, requireConfig, type VidpipeConfig } from '../config/config.js';
+import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../config/secrets.js';
 import { ExitCode, RemoteRejectedError, UsageError, VidpipeError } from '../errors.js';
 import type { Output } from '../output/output.js';
 import { jobRoleName, roleArn } from '../provision/names.js';
@@ -21,7 +21,6 @@ import { createProgress, formatBytes, megabytesPerSecond } from './progress.js';
 import { uploadFile, type UploadedFile } from './s3-upload.js';
 
 /** `vidpipe listen`'s default port (src/cli/commands/listen.ts). */
-const DEFAULT_LISTEN_PORT = 3000;
 
 export interface UploadOptions {
   files: string[];
@@ -83,22 +82,13 @@ export function objectKeyFor(file: string, postId: string | undefined, key: stri
 
 /**
  * Where `--wait` reads job state: --listener-url, else the origin of the configured public listener URL, else the
- * local `vidpipe listen` (listen.host/port from the config, else its defaults 127.0.0.1:3000).
+ * local `vidpipe listen` (HOST/PORT › the config's listen section › 127.0.0.1:3000, as `listen` itself binds).
  */
 export function listenerSourceFor(config: VidpipeConfig, options: { listenerUrl?: string; configPath: string; env: NodeJS.ProcessEnv }): ListenerSource {
   let baseUrl = options.listenerUrl;
   if (!baseUrl && config.listener.url) baseUrl = new URL(config.listener.url).origin;
-  if (!baseUrl) {
-    const configured = config.listen?.host;
-    const host = !configured || configured === '0.0.0.0' || configured === '::' ? '127.0.0.1' : configured;
-    baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${config.listen?.port ?? DEFAULT_LISTEN_PORT}`;
-  }
-  const creds = clientCredentials({ env: options.env, secretsFile: secretsPathFor(options.configPath) });
-  const headers: Record<string, string> = creds.apiKey
-    ? { [config.listener.authHeader]: creds.apiKey }
-    : creds.basicAuth
-      ? { authorization: `Basic ${Buffer.from(creds.basicAuth).toString('base64')}` }
-      : {};
+  if (!baseUrl) baseUrl = localListenerOrigin(config, options.env);
+  const headers = clientAuthHeaders(clientCredentials({ env: options.env, secretsFile: secretsPathFor(options.configPath) }), config.listener.authHeader);
   return { baseUrl, headers };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import path from 'node:path';
-import { DEFAULT_AUTH_HEADER, DEFAULT_LISTENER_PATH, DEFAULT_SIMULATOR_SOURCE, loadConfig } from '../../config/config.js';
+import { DEFAULT_AUTH_HEADER, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_LISTENER_PATH, DEFAULT_SIMULATOR_SOURCE, loadConfig } from '../../config/config.js';
 import { secretsPathFor } from '../../config/secrets.js';
 import { UsageError } from '../../errors.js';
 import { commandContext, parseInteger } from '../context.js';
@@ -32,9 +32,9 @@ export function registerListen(program: Command): void {
       const env = process.env;
       const config = await loadConfig(globals.configPath);
       const pick = (...values: Array<string | number | undefined>) => values.find((v) => v !== undefined && v !== '');
-      const portText = String(pick(flags.port, env.PORT, config?.listen?.port, 3000));
+      const portText = String(pick(flags.port, env.PORT, config?.listen?.port, DEFAULT_LISTEN_PORT));
       const port = parseInteger(portText, flags.port !== undefined ? '--port' : env.PORT ? 'PORT' : 'listen.port', 0, 65535);
-      const host = String(pick(flags.host, env.HOST, config?.listen?.host, '127.0.0.1'));
+      const host = String(pick(flags.host, env.HOST, config?.listen?.host, DEFAULT_LISTEN_HOST));
       // A relative db path in the config is relative to the config file, not to wherever the command runs.
       const dbPath =
         flags.db || env.VIDPIPE_DB
