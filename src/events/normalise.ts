@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MEDIACONVERT_DETAIL_TYPE, MEDIACONVERT_SOURCE, type JobStateChangeDetail } from './types.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 /** Recorded as the source of a curl-style test body, which carries none. */
 export const TEST_BODY_SOURCE = 'vidpipe.test-body';
@@ -73,15 +74,6 @@ export function timestampToMs(value: number | string): number {
   const ms = typeof value === 'number' ? value : Date.parse(value);
   if (!Number.isFinite(ms) || ms < 0 || ms > 8.64e15) throw new EventFieldError('body.detail.timestamp', 'is not a valid date');
   return Math.trunc(ms);
-}
-
-/** JSON with object keys sorted at every level: equal content → equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
-      : v,
-  );
 }
 
 function sha256(text: string): string {

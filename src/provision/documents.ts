@@ -113,22 +113,6 @@ export function parsePolicyDocument(text: string | undefined): unknown {
   return JSON.parse(raw);
 }
 
-/** JSON with sorted keys, so two documents compare equal whatever order AWS returns their keys in. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
-}
-
-export function sameJson(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}
-
 /**
  * true when every field of `desired` is in `observed` with the same value: AWS fills defaults into what it returns
  * (MediaConvert adds dozens to a template's settings), so an equality test would see drift forever.

@@ -13,7 +13,7 @@
  * - input details: newest INPUT_INFORMATION; queue: newest event naming one; warnings: the union.
  */
 import { TERMINAL_STATUSES, type JobStatus, type JobStateChangeDetail } from '../events/types.js';
-import { canonicalJson } from '../events/normalise.js';
+import { canonicalJson } from '../util/canonical-json.js';
 
 /** MediaConvert's job states (an event status like STATUS_UPDATE means the job is PROGRESSING). */
 export type JobState = 'PROGRESSING' | 'COMPLETE' | 'ERROR' | 'CANCELED';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventFieldError, TEST_BODY_SOURCE, canonicalJson, normaliseEvent } from '../../src/events/normalise.js';
+import { EventFieldError, TEST_BODY_SOURCE, normaliseEvent } from '../../src/events/normalise.js';
+import { canonicalJson } from '../../src/util/canonical-json.js';
 import { compileListenerBodyValidator } from '../../src/events/schema.js';
 import { FIXTURE_NAMES, fixture } from '../helpers/listener.js';
 

@@ -4,7 +4,8 @@
  */
 import { awsErrorName } from '../../aws/errors.js';
 import { VidpipeError } from '../../errors.js';
-import { deadLetterQueuePolicy, parsePolicyDocument, sameJson } from '../documents.js';
+import { deadLetterQueuePolicy, parsePolicyDocument } from '../documents.js';
+import { sameJson } from '../../util/canonical-json.js';
 import { arns } from '../names.js';
 import type { ResourceModule } from '../types.js';
 import { appTagMap, call, deleteIfExists, readOrUndefined } from './common.js';

@@ -2,7 +2,8 @@
  * An IAM role with a trust policy and one inline policy: the shape of every role vidpipe makes (the MediaConvert job
  * role, the EventBridge invoke role, and the Lambda's execution role). A role's inline policy is named "vidpipe".
  */
-import { canonicalJson, parsePolicyDocument, sameJson, type PolicyDocument } from '../documents.js';
+import { parsePolicyDocument, type PolicyDocument } from '../documents.js';
+import { sameJson } from '../../util/canonical-json.js';
 import type { ProvisionEnv, ResourceModule, World } from '../types.js';
 import { appTags, call, deleteIfExists, readOrUndefined } from './common.js';
 
@@ -82,7 +83,7 @@ export function roleModule(spec: RoleSpec): ResourceModule<RoleDesired, RoleObse
         );
       }
       const access = spec.access(env, world);
-      if (access && (!o || canonicalJson(o.access) !== canonicalJson(access)))
+      if (access && (!o || !sameJson(o.access, access)))
         await call('iam:PutRolePolicy', RoleName, () =>
           iam.send(new m.PutRolePolicyCommand({ RoleName, PolicyName: INLINE_POLICY_NAME, PolicyDocument: JSON.stringify(access) })),
         );

@@ -5,7 +5,7 @@
  */
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from '../../lambda/bundle.js';
 import { lambdaEnvironment } from '../../lambda/env.js';
-import { sameJson } from '../documents.js';
+import { sameJson } from '../../util/canonical-json.js';
 import { arns, triggerNames } from '../names.js';
 import type { ProvisionEnv, ResourceModule } from '../types.js';
 import { appTagMap, call, deleteIfExists, readOrUndefined } from './common.js';

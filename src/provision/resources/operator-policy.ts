@@ -3,7 +3,8 @@
  * whoever runs vidpipe day to day. Updated by a new default version; teardown detaches it from every user, group
  * and role first, as DeletePolicy requires.
  */
-import { operatorPolicy, parsePolicyDocument, sameJson, type PolicyDocument } from '../documents.js';
+import { operatorPolicy, parsePolicyDocument, type PolicyDocument } from '../documents.js';
+import { sameJson } from '../../util/canonical-json.js';
 import { arns } from '../names.js';
 import type { ResourceModule } from '../types.js';
 import { appTags, call, deleteIfExists, readOrUndefined } from './common.js';

@@ -1,5 +1,6 @@
 /** The EventBridge rule on the default bus that forwards MediaConvert job state changes (the configured statuses). */
-import { eventPattern, sameJson } from '../documents.js';
+import { eventPattern } from '../documents.js';
+import { sameJson } from '../../util/canonical-json.js';
 import type { ResourceModule } from '../types.js';
 import { appTags, call, deleteIfExists, readOrUndefined } from './common.js';
 
