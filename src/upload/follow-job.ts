@@ -6,9 +6,11 @@
 import { GetJobCommand, type MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { translateAwsError } from '../aws/errors.js';
 import { InterruptedError } from '../errors.js';
+import { TERMINAL_STATUSES } from '../events/types.js';
 
 export type JobStatusName = 'SUBMITTED' | 'PROGRESSING' | 'COMPLETE' | 'ERROR' | 'CANCELED';
-export const TERMINAL_JOB_STATUSES: ReadonlySet<string> = new Set(['COMPLETE', 'ERROR', 'CANCELED']);
+/** GetJob's statuses are strings; the terminal ones are the events' terminal statuses. */
+const TERMINAL_JOB_STATUSES: ReadonlySet<string> = TERMINAL_STATUSES;
 
 export interface JobSnapshot {
   jobId: string;

@@ -10,9 +10,7 @@ import { ExitCode, InterruptedError, VidpipeError } from '../errors.js';
 import type { VideoFile } from './media-file.js';
 
 const MiB = 1024 * 1024;
-/** S3 multipart limits: parts of 5 MiB to 5 GiB, at most 10,000 of them (S3 user guide, qfacts). */
-export const MIN_PART_MIB = 5;
-export const MAX_PART_MIB = 5 * 1024;
+/** S3 multipart limits: parts of 5 MiB to 5 GiB (checked by `upload --part-size`), at most 10,000 of them (S3 user guide, qfacts). */
 export const MAX_PARTS = 10_000;
 
 export interface UploadFileOptions {

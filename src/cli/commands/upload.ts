@@ -41,6 +41,7 @@ export function registerUpload(program: Command): void {
         startJob: Boolean(o.startJob),
         wait: Boolean(o.wait),
         concurrency: parseInteger(String(o.concurrency), '--concurrency', 1, 16),
+        // S3's part size limits, 5 MiB to 5 GiB.
         partSizeMiB: parseInteger(String(o.partSize), '--part-size (MiB)', 5, 5120),
         ...(typeof o.listenerUrl === 'string' ? { listenerUrl: o.listenerUrl } : {}),
         aws: awsOptionsFrom(o),
