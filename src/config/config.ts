@@ -20,6 +20,8 @@ export interface ListenConfig {
   port?: number;
   host?: string;
   db?: string;
+  /** SQLite path or PostgreSQL URL (no password: see listen.ts). */
+  database?: string;
 }
 
 export interface VidpipeConfig {
@@ -120,6 +122,9 @@ export const configSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535 },
         host: { type: 'string', minLength: 1 },
         db: { type: 'string', minLength: 1 },
+        // A SQLite path or a PostgreSQL URL without a password (the config is under version control: the password
+        // comes from VIDPIPE_DATABASE_URL, PGPASSWORD or ~/.pgpass).
+        database: { type: 'string', minLength: 1 },
       },
     },
     templates: { type: 'array', uniqueItems: true, items: { enum: [...JOB_TEMPLATE_NAMES] } },

@@ -1,204 +1,33 @@
 /**
- * Group commit. Each request hands its event to submit(); everything queued while the previous commit was running is
- * written in ONE transaction, and only after that COMMIT (WAL + synchronous=FULL: durable) is each request's promise
- * resolved. One fsync then covers a whole batch instead of one per request (issue 6: ≥ 30 % of bare fastify's rate
- * with every 2xx durable; one fsync per request gets ~9 %).
+ * Group commit, for any engine. Each request hands its event to submit(); everything queued while the previous commit
+ * was running is written in ONE transaction, and only after that COMMIT is each request's promise resolved. One fsync
+ * (SQLite) or one WAL flush (PostgreSQL) then covers a whole batch instead of one per request (issue 6: ≥ 30 % of bare
+ * fastify's rate with every 2xx durable; one fsync per request gets ~9 %).
  *
- * The commit runs on a worker thread when the compiled worker is there (the built CLI): the event loop keeps parsing
- * and validating the next requests during the fsync, so the next batch forms while this one commits. Run from source
- * (the tests), it runs inline: the same transaction code, on the loop.
+ * How a batch is committed is the adapter's Committer: SQLite's on a worker thread or inline (sqlite/sqlite-committer.ts),
+ * PostgreSQL's as a few set-based statements on a pooled connection (postgres/postgres-store.ts).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import type { Db } from './db.js';
-import type { IngestResult, Store, StoreOptions } from './store.js';
 import type { NormalisedEvent } from '../events/normalise.js';
+import { StoreUnavailableError, type IngestResult } from '../listener/core/store-port.js';
 
-/** The database could not take the write (busy, locked, full, read-only, I/O error): the request should be retried. */
-export class StoreUnavailableError extends Error {
-  constructor(
-    message: string,
-    readonly sqliteCode: string | undefined,
-  ) {
-    super(message);
-    this.name = 'StoreUnavailableError';
-  }
-}
-
-const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|PROTOCOL|NOMEM|CORRUPT|NOTADB)/;
-
-export function isUnavailable(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && UNAVAILABLE.test(code);
-}
-
-/** An event to write, and the body exactly as received when known (stored as is, and how it crosses to the thread). */
+/** An event to write, and the body exactly as received when known (stored as is, and how it crosses to a thread). */
 export interface EventToWrite {
   event: NormalisedEvent;
   text?: string | undefined;
 }
 
-/**
- * An event as it crosses to the writer thread: its small normalised fields, and the body as text, parsed again
- * there. Structured-cloning the parsed body costs ~15 µs to send and ~20 µs to receive per COMPLETE event (2 KB of
- * JSON, nested); the text costs ~4 µs, and parsing it again ~6 µs (measured with v8.serialize/deserialize).
- */
-export interface WireEvent {
-  fields: Omit<NormalisedEvent, 'raw' | 'detail'>;
-  text: string;
-}
-
-export function toWire({ event, text }: EventToWrite): WireEvent {
-  const { raw, detail: _detail, ...fields } = event;
-  return { fields, text: text ?? JSON.stringify(raw) };
-}
-
-export function fromWire(w: WireEvent): EventToWrite {
-  const raw = JSON.parse(w.text) as Record<string, unknown>;
-  // normaliseEvent() takes the detail from the body as it is: the same for an envelope and a curl-style body.
-  const detail = w.fields.processed ? (raw.detail as NormalisedEvent['detail']) : undefined;
-  return { event: { ...w.fields, raw, detail }, text: w.text };
-}
-
 /** One event's outcome, in a form that crosses a thread boundary. */
 export type EventOutcome = IngestResult | { failed: string };
 
-/** A whole batch that could not be written. */
-export interface BatchFailure {
-  message: string;
-  code: string | undefined;
-  unavailable: boolean;
-}
-
-export function describeBatchFailure(err: unknown): BatchFailure {
-  const code = (err as { code?: unknown })?.code;
-  return { message: (err as Error)?.message ?? String(err), code: typeof code === 'string' ? code : undefined, unavailable: isUnavailable(err) };
-}
-
-/**
- * The transaction both writers run: every event of the batch, then one COMMIT. First without savepoints (a SAVEPOINT
- * and RELEASE per event cost ~17 µs, a fifth of an event's statements); if any event fails for a reason other than
- * an unavailable database, that transaction is rolled back and the batch runs again with each event in its own
- * SAVEPOINT, so the failing event alone is refused.
- */
-export function createBatchCommitter(db: Db, store: Store): (events: EventToWrite[], now: number) => EventOutcome[] {
-  const all = db.transaction((events: EventToWrite[], now: number): EventOutcome[] => events.map((e) => store.recordEvent(e.event, now, e.text)));
-  const recordOne = db.transaction((e: EventToWrite, now: number) => store.recordEvent(e.event, now, e.text));
-  const eachApart = db.transaction((events: EventToWrite[], now: number) =>
-    events.map((event): EventOutcome => {
-      // One event failing (a bug, a constraint) rolls back that event only; an unavailable database fails the batch.
-      try {
-        return recordOne(event, now);
-      } catch (err) {
-        if (isUnavailable(err)) throw err;
-        return { failed: (err as Error)?.message ?? String(err) };
-      }
-    }),
-  );
-  return (events, now) => {
-    try {
-      return all.immediate(events, now);
-    } catch (err) {
-      if (isUnavailable(err)) throw err;
-      return eachApart.immediate(events, now);
-    }
-  };
-}
-
-interface Committer {
+export interface Committer {
   readonly available: boolean;
-  /** True when commit() may be called again before the previous one settled (the thread coalesces them). */
-  readonly pipelined: boolean;
+  /** How many commit() calls may be outstanding at once (the SQLite thread coalesces them; inline takes one). */
+  readonly maxInFlight: number;
+  /** Commits the batch in one transaction; one event's own failure is its `{ failed }` outcome, not a rejection. */
   commit(events: EventToWrite[], now: number): Promise<EventOutcome[]>;
+  /** One small committed write (readiness): rejects when the database cannot take writes. */
+  probe(now: number): Promise<void>;
   close(): Promise<void>;
-}
-
-class InlineCommitter implements Committer {
-  readonly available = true;
-  readonly pipelined = false;
-  private readonly run: (events: EventToWrite[], now: number) => EventOutcome[];
-  constructor(db: Db, store: Store) {
-    this.run = createBatchCommitter(db, store);
-  }
-  async commit(events: EventToWrite[], now: number): Promise<EventOutcome[]> {
-    try {
-      return this.run(events, now);
-    } catch (err) {
-      throw toError(describeBatchFailure(err));
-    }
-  }
-  async close(): Promise<void> {}
-}
-
-function toError(f: BatchFailure): Error {
-  return f.unavailable ? new StoreUnavailableError(`database unavailable: ${f.message}`, f.code) : new Error(f.message);
-}
-
-export interface WriteWorkerData {
-  dbPath: string;
-  storeOptions: StoreOptions;
-}
-
-export type WriteWorkerRequest = { type: 'batch'; id: number; events: WireEvent[]; now: number } | { type: 'close' };
-export type WriteWorkerReply = { id: number; outcomes: EventOutcome[] } | { id: number; failure: BatchFailure } | { type: 'ready' } | { type: 'open-failed'; failure: BatchFailure };
-
-class ThreadCommitter implements Committer {
-  readonly pipelined = true;
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve(o: EventOutcome[]): void; reject(e: unknown): void }>();
-  private dead: Error | undefined;
-
-  private constructor(private readonly worker: Worker) {
-    worker.on('message', (msg: WriteWorkerReply) => {
-      if (!('id' in msg)) return;
-      const w = this.waiting.get(msg.id);
-      this.waiting.delete(msg.id);
-      if ('outcomes' in msg) w?.resolve(msg.outcomes);
-      else w?.reject(toError(msg.failure));
-    });
-    const fail = (why: string) => {
-      // The writer is gone: every waiting and later request gets a 503, so EventBridge redelivers.
-      this.dead = new StoreUnavailableError(`database writer stopped: ${why}`, undefined);
-      for (const w of this.waiting.values()) w.reject(this.dead);
-      this.waiting.clear();
-    };
-    worker.on('error', (err) => fail(err.message));
-    worker.on('exit', (code) => fail(`exit ${code}`));
-  }
-
-  get available(): boolean {
-    return this.dead === undefined;
-  }
-
-  static async start(url: URL, data: WriteWorkerData): Promise<ThreadCommitter> {
-    const worker = new Worker(url, { workerData: data });
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = (msg: WriteWorkerReply) => {
-        if ('type' in msg && msg.type === 'ready') resolve();
-        else if ('type' in msg && msg.type === 'open-failed') reject(toError(msg.failure));
-      };
-      worker.once('message', onMessage);
-      worker.once('error', reject);
-    });
-    return new ThreadCommitter(worker);
-  }
-
-  commit(events: EventToWrite[], now: number): Promise<EventOutcome[]> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'batch', id, events: events.map(toWire), now } satisfies WriteWorkerRequest);
-    });
-  }
-
-  async close(): Promise<void> {
-    if (this.dead) return;
-    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
-    this.worker.postMessage({ type: 'close' } satisfies WriteWorkerRequest);
-    await exited;
-  }
 }
 
 interface Pending extends EventToWrite {
@@ -210,8 +39,8 @@ export interface BatchWriterOptions {
   /** Upper bound on one transaction. */
   maxBatch?: number;
   clock?: () => number;
-  /** Called after each committed batch that processed something (wakes the notifier). */
-  onCommit?: () => void;
+  /** Called after each committed batch that processed something (wakes the notifier, feeds live views). */
+  onCommit?: (results: readonly IngestResult[]) => void;
   /** How many recently committed event ids are remembered to answer redeliveries without a read (see known()). */
   recentIds?: number;
 }
@@ -230,32 +59,30 @@ export class BatchWriter {
   private readonly recent = new Map<string, string | null>();
   private readonly recentMax: number;
 
-  private constructor(
+  constructor(
     private readonly committer: Committer,
     private readonly options: BatchWriterOptions,
-    /** 'thread' or 'inline', for the start-up line and tests. */
-    readonly mode: 'thread' | 'inline',
+    /** How commits run ('thread', 'inline', 'pool'), for the start-up line and tests. */
+    readonly mode: string,
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
     this.clock = options.clock ?? Date.now;
     this.recentMax = options.recentIds ?? RECENT_IDS;
   }
 
-  /** Inline: commits on the event loop with this connection. */
-  static inline(db: Db, store: Store, options: BatchWriterOptions = {}): BatchWriter {
-    return new BatchWriter(new InlineCommitter(db, store), options, 'inline');
-  }
-
-  /** On a worker thread with its own connection, when the compiled worker exists; inline otherwise. */
-  static async start(db: Db, store: Store, data: WriteWorkerData, options: BatchWriterOptions = {}): Promise<BatchWriter> {
-    const url = new URL('./write-worker.js', import.meta.url);
-    if (!existsSync(fileURLToPath(url))) return BatchWriter.inline(db, store, options);
-    return new BatchWriter(await ThreadCommitter.start(url, data), options, 'thread');
-  }
-
   /** False once a writer thread has died (every write then answers 503). */
   get available(): boolean {
     return !this.closed && this.committer.available;
+  }
+
+  /** Why the last commit failed, until one succeeds (readiness). */
+  lastFailure: string | undefined;
+
+  /** A small committed write through the same connection and thread as the events (readiness). */
+  async probe(): Promise<void> {
+    if (this.closed) throw new StoreUnavailableError('the listener is shutting down');
+    await this.committer.probe(this.clock());
+    this.lastFailure = undefined;
   }
 
   /**
@@ -275,7 +102,7 @@ export class BatchWriter {
 
   /** Resolves once the event's transaction committed. `text`: the body exactly as received, when there is one. */
   submit(event: NormalisedEvent, text?: string): Promise<IngestResult> {
-    if (this.closed) return Promise.reject(new StoreUnavailableError('the listener is shutting down', undefined));
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the listener is shutting down'));
     return new Promise((resolve, reject) => {
       this.queue.push({ event, text, resolve, reject });
       this.schedule();
@@ -283,9 +110,10 @@ export class BatchWriter {
   }
 
   private schedule(): void {
-    // Inline, one batch at a time. On the thread, batches are handed over as they form; the thread commits all
-    // that arrived during its previous commit in one transaction, so no round trip sits between two commits.
-    if (this.scheduled || this.queue.length === 0 || (this.inFlight.size && !this.committer.pipelined)) return;
+    // Inline, one batch at a time. On the SQLite thread, batches are handed over as they form; the thread commits all
+    // that arrived during its previous commit in one transaction, so no round trip sits between two commits. On
+    // PostgreSQL a few batches commit at once on pooled connections.
+    if (this.scheduled || this.queue.length === 0 || this.inFlight.size >= this.committer.maxInFlight) return;
     this.scheduled = true;
     // setImmediate runs after the poll phase: every request already readable joins this batch.
     setImmediate(() => {
@@ -303,21 +131,23 @@ export class BatchWriter {
     let outcomes: EventOutcome[];
     try {
       outcomes = await this.committer.commit(batch, this.clock());
+      this.lastFailure = undefined;
     } catch (err) {
+      if (err instanceof StoreUnavailableError) this.lastFailure = err.message;
       for (const p of batch) p.reject(err);
       return;
     }
-    let processed = false;
+    const processed: IngestResult[] = [];
     batch.forEach((p, i) => {
       const o = outcomes[i] as EventOutcome;
       if ('failed' in o) p.reject(new Error(o.failed));
       else {
-        processed ||= o.status === 'processed';
+        if (o.status === 'processed') processed.push(o);
         this.remember(o);
         p.resolve(o);
       }
     });
-    if (processed) this.options.onCommit?.();
+    if (processed.length) this.options.onCommit?.(processed);
   }
 
   /** Commits what is queued, refuses anything new, and closes the writer's connection. */

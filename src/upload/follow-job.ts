@@ -45,7 +45,7 @@ export interface FollowJobOptions {
   mediaconvertEndpoint?: string;
 }
 
-/** The listener's GET /api/videos/:jobId body: { video: Job, events, notifications } (src/store/job-state.ts). */
+/** The listener's GET /api/videos/:jobId body: { video: Job, events, notifications } (src/listener/core/job-state.ts). */
 interface ListenerVideo {
   jobId?: string;
   status?: string;

@@ -13,6 +13,7 @@ export type SlackAnswer = { status: number; body: string; headers?: Record<strin
 export const SLACK_OK: SlackAnswer = { status: 200, body: 'ok' };
 
 export async function startFakeSlack(script: SlackAnswer[] = [], fallback: SlackAnswer = SLACK_OK) {
+  let otherwise = fallback;
   const requests: SlackRequest[] = [];
   const hanging: ServerResponse[] = [];
   const server = createServer((req, res) => {
@@ -20,7 +21,7 @@ export async function startFakeSlack(script: SlackAnswer[] = [], fallback: Slack
     req.on('data', (c) => (data += c));
     req.on('end', () => {
       requests.push({ at: Date.now(), body: JSON.parse(data || 'null'), headers: req.headers });
-      const answer = script.shift() ?? fallback;
+      const answer = script.shift() ?? otherwise;
       if (answer === 'hang') {
         hanging.push(res);
         return;
@@ -35,6 +36,10 @@ export async function startFakeSlack(script: SlackAnswer[] = [], fallback: Slack
     // The path stands in for Slack's secret: it must never show up in logs or the database.
     url: `http://127.0.0.1:${port}/services/T000/B000/SECRETxWEBHOOKxPATH`,
     requests,
+    /** What every request gets from now on (after the script): Slack going down, or coming back. */
+    answerWith(answer: SlackAnswer) {
+      otherwise = answer;
+    },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -43,10 +48,10 @@ export async function startFakeSlack(script: SlackAnswer[] = [], fallback: Slack
   };
 }
 
-export async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));

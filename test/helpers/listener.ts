@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startListener, type ListenerOptions, type RunningListener } from '../../src/listener/server.js';
-import type { Db } from '../../src/store/db.js';
+import type { Db } from '../../src/store/sqlite/db.js';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 export const LISTENER_PATH = '/aws/listener/eventbridge/video';
 export const TEST_KEY = 'test-key-0123456789';
@@ -62,20 +63,34 @@ export function tempDir(prefix = 'vidpipe-test-'): { dir: string; cleanup(): voi
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function startTestListener(overrides: Partial<ListenerOptions> = {}): Promise<RunningListener & { dbPath: string; cleanup(): Promise<void> }> {
+export type TestListener = RunningListener & {
+  /** The SQLite file (SQLite listeners only). */
+  dbPath: string;
+  /** The reader connection, for assertions in SQL (SQLite listeners only). */
+  db: Db;
+  cleanup(): Promise<void>;
+};
+
+/** A listener on a free port. `dbPath` (SQLite, default a temp file) or `database` (any location) picks the store. */
+export async function startTestListener(overrides: Partial<ListenerOptions> & { dbPath?: string } = {}): Promise<TestListener> {
   const tmp = tempDir();
-  const dbPath = overrides.dbPath ?? path.join(tmp.dir, 'vidpipe.db');
+  const { dbPath: givenPath, ...rest } = overrides;
+  const dbPath = givenPath ?? path.join(tmp.dir, 'vidpipe.db');
   const server = await startListener({
     port: 0,
     host: '127.0.0.1',
-    dbPath,
+    database: dbPath,
     auth: { header: 'x-api-key', apiKeys: [TEST_KEY], insecure: false },
     processedSources: ['vidpipe.simulator'],
     logLevel: 'silent',
-    ...overrides,
+    ...rest,
   });
   return Object.assign(server, {
     dbPath,
+    get db(): Db {
+      if (server.store.engine !== 'sqlite') throw new Error('l.db: this listener is not on SQLite');
+      return (server.store as SqliteStore).db;
+    },
     async cleanup() {
       await server.close();
       tmp.cleanup();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSecrets, rotateApiKey, writeSecrets } from '../../src/config/secrets.js';
-import { createAuthenticator, describeAuth, resolveAuth, type AuthConfig } from '../../src/listener/auth.js';
+import { createAuthenticator, describeAuth, resolveAuth, type AuthConfig } from '../../src/listener/http/auth.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'vidpipe-auth-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { normaliseEvent } from '../../src/events/normalise.js';
-import { BatchWriter, fromWire, toWire } from '../../src/store/batch-writer.js';
-import { openDatabase } from '../../src/store/db.js';
-import { createStore } from '../../src/store/store.js';
+import { BatchWriter } from '../../src/store/batch-writer.js';
+import { openDatabase } from '../../src/store/sqlite/db.js';
+import { createQueries } from '../../src/store/sqlite/queries.js';
+import { fromWire, InlineCommitter, toWire } from '../../src/store/sqlite/sqlite-committer.js';
 import { makeEvent, tempDir } from '../helpers/listener.js';
 
 const tmp = tempDir();
@@ -12,8 +13,8 @@ let n = 0;
 
 function open(recentIds?: number) {
   const db = openDatabase(path.join(tmp.dir, `w-${++n}.db`));
-  const store = createStore(db, { skipNotificationsReason: 'test' });
-  return { db, writer: BatchWriter.inline(db, store, recentIds === undefined ? {} : { recentIds }) };
+  const queries = createQueries(db, { skipNotificationsReason: 'test' });
+  return { db, writer: new BatchWriter(new InlineCommitter(db, queries), recentIds === undefined ? {} : { recentIds }, 'inline') };
 }
 
 const event = (jobId: string) => normaliseEvent(makeEvent('complete-file-group', { jobId }), { processedSources: [] });

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -174,7 +174,7 @@ describe.runIf(builtCliAvailable())('vidpipe listen (built CLI)', () => {
       simulatorSource: 'demo.sim',
     };
     const confDir = path.join(cwd, 'conf');
-    mkdirSync(confDir);
+    mkdirSync(path.join(confDir, 'data'), { recursive: true });
     writeFileSync(path.join(confDir, 'vidpipe.config.json'), JSON.stringify(config));
     const l = await spawnListen(['--config', path.join(confDir, 'vidpipe.config.json')], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
     expect(l.stderr()).toContain(`database: ${path.join(confDir, 'data', 'from-config.db')}`);
@@ -201,15 +201,32 @@ describe.runIf(builtCliAvailable())('vidpipe listen (built CLI)', () => {
     db.close();
     const tooNew = spawnCli(['listen', '--port', '0', '--db', 'new.db'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
     expect((await tooNew.exited).code).toBe(2);
-    expect(tooNew.stderr()).toMatch(/error: .*new\.db has schema version 42, newer than this vidpipe understands \(3\)\.\nhint: Upgrade vidpipe/);
+    expect(tooNew.stderr()).toMatch(/error: .*new\.db has schema version 42, newer than this vidpipe understands \(4\)\.\nhint: Upgrade vidpipe/);
 
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
-    const inUse = spawnCli(['listen', '--port', String(port)], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
+    const inUse = spawnCli(['listen', '--port', String(port), '--db', 'deep/er/fresh.db'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
     expect((await inUse.exited).code).toBe(2);
     expect(inUse.stderr()).toMatch(new RegExp(`Port ${port} on 127.0.0.1 is already in use`));
+    // The port is checked first: nothing was created.
+    expect(existsSync(path.join(cwd, 'deep'))).toBe(false);
     blocker.close();
+
+    const noDir = spawnCli(['listen', '--port', '0', '--db', 'missing/dir/x.db'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
+    expect((await noDir.exited).code).toBe(2);
+    expect(noDir.stderr()).toContain(`The directory ${path.join(cwd, 'missing', 'dir')} for the database`);
+    expect(noDir.stderr()).toContain('hint: Create it (mkdir -p');
+    expect(existsSync(path.join(cwd, 'missing'))).toBe(false);
+
+    const scheme = spawnCli(['listen', '--port', '0', '--database', 'mysql://u:hunter2@db/x'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
+    expect((await scheme.exited).code).toBe(2);
+    expect(scheme.stderr()).toContain('Unknown database scheme "mysql:" in mysql://u:***@db/x');
+    expect(scheme.stderr()).not.toContain('hunter2');
+
+    const both = spawnCli(['listen', '--port', '0', '--database', 'a.db', '--db', 'b.db'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
+    expect((await both.exited).code).toBe(2);
+    expect(both.stderr()).toContain('Pass --database or --db, not both.');
 
     const badPort = spawnCli(['listen'], { cwd, env: { VIDPIPE_API_KEY: 'k', PORT: 'eighty' } });
     expect((await badPort.exited).code).toBe(2);

@@ -39,7 +39,9 @@ function shuffle<T>(items: T[], seed: number): T[] {
 async function finalState(url: string, jobId: string, postId: string) {
   const { json } = await get(url, `/api/videos/${jobId}`);
   const { json: p } = await get(url, `/api/posts/${postId}`);
-  const { jobId: _j, postId: _p, userMetadata: _u, ...video } = json.video;
+  // Event ids differ from one life to the next: compare which status won, not which id carried it.
+  const { jobId: _j, postId: _p, userMetadata: _u, statusEventId: _s, ...video } = json.video;
+  video.terminalEvents = video.terminalEvents.map(({ eventId: _e, ...t }: { eventId: string }) => t);
   return {
     video,
     events: json.events.map((e: { status: string; detailTimestamp: number }) => [e.status, e.detailTimestamp]),

@@ -128,7 +128,7 @@ describe('POST /aws/listener/eventbridge/video', () => {
     // The same content with keys in another order is the same test event.
     const reordered = { detail: Object.fromEntries(Object.entries(body.detail).reverse()) };
     const second = await post(l.url, reordered, { 'content-type': 'application/json', 'x-api-key': TEST_KEY });
-    expect(second.json).toEqual({ status: 'duplicate', eventId: first.json.eventId, jobId: '1671476818694-curl01' });
+    expect(second.json).toEqual({ status: 'duplicate', eventId: first.json.eventId, jobId: '1671476818694-curl01', reason: expect.stringMatching(/already stored/) });
     expect((await get(l.url, '/api/posts/42')).json.post).toMatchObject({ videoStatus: 'ready', videoUrl: 's3://vidpipe-output/posts/42/video.mp4' });
   });
 
@@ -138,7 +138,7 @@ describe('POST /aws/listener/eventbridge/video', () => {
     const before = tableCounts(l.db);
     const job = l.db.prepare('SELECT * FROM jobs WHERE job_id = ?').get('dup-1');
     const again = await post(l.url, { ...body, detail: { ...body.detail, jobProgress: { jobPercentComplete: 99 } } });
-    expect(again.json).toEqual({ status: 'duplicate', eventId: body.id, jobId: 'dup-1' });
+    expect(again.json).toEqual({ status: 'duplicate', eventId: body.id, jobId: 'dup-1', reason: expect.stringMatching(/already stored/) });
     expect(tableCounts(l.db)).toEqual(before);
     expect(l.db.prepare('SELECT * FROM jobs WHERE job_id = ?').get('dup-1')).toEqual(job);
   });
@@ -153,9 +153,9 @@ describe('POST /aws/listener/eventbridge/video', () => {
   it('records and ignores events of another source or detail-type', async () => {
     const other = makeEvent('progressing', { jobId: 'ignored-1', source: 'aws.s3' });
     const res = await post(l.url, other);
-    expect(res.json).toEqual({ status: 'ignored', eventId: other.id, jobId: null });
+    expect(res.json).toEqual({ status: 'ignored', eventId: other.id, jobId: null, reason: expect.stringMatching(/not processed/) });
     const foreign = { version: '0', id: 'foreign-1', 'detail-type': 'Object Created', source: 'aws.s3', account: '1', time: '2024-01-01T00:00:00Z', region: 'us-east-1', resources: [], detail: { bucket: { name: 'x' } } };
-    expect((await post(l.url, foreign)).json).toEqual({ status: 'ignored', eventId: 'foreign-1', jobId: null });
+    expect((await post(l.url, foreign)).json).toEqual({ status: 'ignored', eventId: 'foreign-1', jobId: null, reason: expect.stringMatching(/not processed/) });
     expect(l.db.prepare("SELECT outcome FROM inbox WHERE event_id IN ('foreign-1', ?)").all(other.id)).toEqual([{ outcome: 'ignored' }, { outcome: 'ignored' }]);
     expect(l.db.prepare("SELECT 1 FROM jobs WHERE job_id = 'ignored-1'").get()).toBeUndefined();
     // The simulator's custom source is processed like aws.mediaconvert.

@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VidpipeError } from '../../src/errors.js';
-import { migrate, openDatabase, schemaVersion } from '../../src/store/db.js';
-import { MIGRATIONS } from '../../src/store/migrations/index.js';
+import { migrate, openDatabase, schemaVersion } from '../../src/store/sqlite/db.js';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
 import { tempDir } from '../helpers/listener.js';
 
 const tmp = tempDir();
@@ -64,7 +64,7 @@ describe('openDatabase', () => {
     expect(before.map((p) => p.detail).join(' ')).toMatch(/TEMP B-TREE/);
     v2.close();
 
-    const db = openDatabase(f);
+    const db = openDatabase(f, { migrations: MIGRATIONS.slice(0, 3) });
     expect(schemaVersion(db)).toBe(3);
     const query = 'SELECT job_id FROM jobs WHERE post_id = ? ORDER BY first_event_at DESC, job_id DESC LIMIT 1';
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${query}`).all('p1') as { detail: string }[]).map((p) => p.detail).join(' ');

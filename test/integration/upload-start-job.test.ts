@@ -127,7 +127,7 @@ describe.runIf(motoAvailable())('vidpipe upload --start-job --wait (moto + Media
     const listener = await startListener({
       port: 0,
       host: '127.0.0.1',
-      dbPath: path.join(dir, 'vidpipe.db'),
+      database: path.join(dir, 'vidpipe.db'),
       auth: { header: 'x-api-key', apiKeys: [key], insecure: false },
       processedSources: [MEDIACONVERT_SOURCE, DEFAULT_SIMULATOR_SOURCE],
       logLevel: 'silent',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobStateChangeDetail } from '../../src/events/types.js';
-import { mergeJobEvent, postStateOf, type Job } from '../../src/store/job-state.js';
+import { mergeJobEvent, postStateOf, type Job } from '../../src/listener/core/job-state.js';
 import { fixture } from '../helpers/listener.js';
 
 const T = 1_700_000_000_000;
@@ -11,7 +11,7 @@ function detail(name: string, timestamp: number, extra: Record<string, unknown> 
 
 function fold(events: JobStateChangeDetail[]): Job {
   let job: Job | undefined;
-  for (const e of events) job = mergeJobEvent(job, e, e.timestamp as number);
+  for (const e of events) job = mergeJobEvent(job, e, e.timestamp as number, (e as { id?: string }).id ?? `${e.status}@${String(e.timestamp)}`);
   return job as Job;
 }
 
@@ -63,8 +63,8 @@ describe('mergeJobEvent', () => {
     for (let seed = 1; seed <= 200; seed++) expect(fold(shuffled(life, seed))).toEqual(expected);
   });
 
-  it('never lets an older event overwrite a terminal status, but keeps its information', () => {
-    const job = fold([detail('complete-file-group', T + 10), detail('progressing', T + 1), detail('error', T + 5), detail('input-information', T + 2)]);
+  it('never lets a non-terminal event overwrite a terminal status, but keeps its information', () => {
+    const job = fold([detail('complete-file-group', T + 10), detail('progressing', T + 1), detail('input-information', T + 2)]);
     expect(job.status).toBe('COMPLETE');
     expect(job.errorCode).toBeNull();
     expect(job.inputUri).toBe('s3://amzn-s3-demo-bucket/file/file.mp4');
@@ -94,9 +94,33 @@ describe('mergeJobEvent', () => {
     expect(job).toMatchObject({ status: 'PROGRESSING', progress: 60, currentPhase: 'TRANSCODING' });
   });
 
-  it('lets the newest terminal event win between two terminals, so ERROR then a later COMPLETE is COMPLETE', () => {
-    expect(fold([detail('error', T), detail('complete-file-group', T + 1)])).toMatchObject({ status: 'COMPLETE', errorCode: null, durationMs: 30041 });
-    expect(fold([detail('complete-file-group', T + 1), detail('error', T)])).toMatchObject({ status: 'COMPLETE', errorCode: null });
+  it('keeps the first terminal state: a later ERROR does not flip a COMPLETE job, nor a later COMPLETE an ERROR; the contradiction is an anomaly', () => {
+    const completeThenError = fold([detail('complete-file-group', T), detail('error', T + 5)]);
+    expect(completeThenError).toMatchObject({ status: 'COMPLETE', errorCode: null, durationMs: 30041 });
+    expect(completeThenError.anomalies).toEqual([expect.objectContaining({ status: 'ERROR', at: T + 5, eventId: `ERROR@${T + 5}` })]);
+    expect(completeThenError.anomalies[0]?.reason).toMatch(/ERROR received for a job already COMPLETE/);
+    // Whatever the arrival order.
+    expect(fold([detail('error', T + 5), detail('complete-file-group', T)])).toEqual(completeThenError);
+    const errorThenComplete = fold([detail('complete-file-group', T + 1), detail('error', T)]);
+    expect(errorThenComplete).toMatchObject({ status: 'ERROR', errorCode: '1040', outputs: null });
+    expect(errorThenComplete.anomalies.map((a) => a.status)).toEqual(['COMPLETE']);
+    expect(fold([detail('complete-file-group', T)]).anomalies).toEqual([]);
+  });
+
+  it('property: any permutation of one event set — duplicates and equal timestamps included — folds to one final job', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const kinds = ['progressing', 'status-update', 'input-information', 'new-warning', 'queue-hop', 'complete-file-group', 'complete-hls-group', 'error', 'canceled'];
+    for (let round = 0; round < 60; round++) {
+      // Few distinct timestamps, so ties (also between terminal events) are common.
+      const events = Array.from({ length: 3 + Math.floor(random() * 8) }, (_, i) => {
+        const kind = kinds[Math.floor(random() * kinds.length)] as string;
+        return { ...detail(kind, T + Math.floor(random() * 3)), id: `e${round}-${i}` } as JobStateChangeDetail;
+      });
+      const withDuplicates = [...events, ...events.filter(() => random() < 0.3)];
+      const expected = fold(events);
+      for (let p = 1; p <= 20; p++) expect(fold(shuffled(withDuplicates, p * 31 + round))).toEqual({ ...expected, eventCount: expect.any(Number) });
+    }
   });
 
   it('accepts an ISO timestamp body the same way (the caller converts it)', () => {

@@ -1,7 +1,7 @@
 /**
  * `vidpipe listen`: the endpoint an EventBridge API destination posts MediaConvert events to. Settings: flags ›
- * environment (PORT, HOST, VIDPIPE_DB) › the config's `listen` section › defaults. The service lives in
- * src/listener/server.ts and is imported only when the verb runs.
+ * environment (PORT, HOST, VIDPIPE_DATABASE_URL, VIDPIPE_DB) › the config's `listen` section › defaults. The service
+ * lives in src/listener/server.ts and is imported only when the verb runs.
  */
 import type { Command } from 'commander';
 import path from 'node:path';
@@ -14,6 +14,7 @@ interface ListenFlags {
   port?: string;
   host?: string;
   db?: string;
+  database?: string;
   authHeader?: string;
   insecureNoAuth?: boolean;
 }
@@ -24,7 +25,8 @@ export function registerListen(program: Command): void {
     .description(`run the endpoint EventBridge posts MediaConvert events to (POST ${DEFAULT_LISTENER_PATH})`)
     .option('--port <n>', 'port to listen on (env PORT; default 3000)')
     .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1)')
-    .option('--db <path>', 'SQLite database file (env VIDPIPE_DB; default ./vidpipe.db)')
+    .option('--database <url>', 'database: postgres://user:pass@host/db, sqlite:PATH or a file path (env VIDPIPE_DATABASE_URL; default ./vidpipe.db)')
+    .option('--db <path>', 'SQLite database file (env VIDPIPE_DB); same as --database PATH')
     .option('--auth-header <name>', `header carrying the API key (default: the config's listener.authHeader, else ${DEFAULT_AUTH_HEADER})`)
     .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)')
     .action(async (flags: ListenFlags, cmd: Command) => {
@@ -35,18 +37,26 @@ export function registerListen(program: Command): void {
       const portText = String(pick(flags.port, env.PORT, config?.listen?.port, DEFAULT_LISTEN_PORT));
       const port = parseInteger(portText, flags.port !== undefined ? '--port' : env.PORT ? 'PORT' : 'listen.port', 0, 65535);
       const host = String(pick(flags.host, env.HOST, config?.listen?.host, DEFAULT_LISTEN_HOST));
-      // A relative db path in the config is relative to the config file, not to wherever the command runs.
-      const dbPath =
-        flags.db || env.VIDPIPE_DB
-          ? path.resolve((flags.db || env.VIDPIPE_DB) as string)
-          : config?.listen?.db
-            ? path.resolve(path.dirname(globals.configPath), config.listen.db)
-            : path.resolve('vidpipe.db');
+      const { parseDatabaseLocation, describeLocation } = await import('../../store/open-store.js');
+      if (flags.database && flags.db) throw new UsageError('BAD_DATABASE', 'Pass --database or --db, not both.', { hint: '--db PATH is the same as --database PATH.' });
+      // A relative path in the config is relative to the config file, not to wherever the command runs.
+      const configDir = path.dirname(globals.configPath);
+      const fromConfig = config?.listen?.database ?? config?.listen?.db;
+      if (config?.listen?.database && /^postgres(ql)?:\/\/[^/@]*:[^/@]+@/i.test(config.listen.database))
+        throw new UsageError('SECRET_IN_CONFIG', `listen.database in ${globals.configPath} contains a password.`, {
+          hint: 'The config is meant for version control: remove the password and give it in VIDPIPE_DATABASE_URL, PGPASSWORD or ~/.pgpass.',
+        });
+      const given = flags.database || flags.db || env.VIDPIPE_DATABASE_URL || env.VIDPIPE_DB;
+      const database = given
+        ? parseDatabaseLocation(given)
+        : fromConfig
+          ? parseDatabaseLocation(fromConfig, { baseDir: configDir })
+          : parseDatabaseLocation('vidpipe.db', { isDefault: true });
       const header = String(pick(flags.authHeader, config?.listener.authHeader, DEFAULT_AUTH_HEADER));
       if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/.test(header))
         throw new UsageError('BAD_HEADER_NAME', `--auth-header "${header}" is not a valid HTTP header name.`);
 
-      const { resolveAuth, describeAuth } = await import('../../listener/auth.js');
+      const { resolveAuth, describeAuth } = await import('../../listener/http/auth.js');
       const { startListener } = await import('../../listener/server.js');
       const secretsFile = secretsPathFor(globals.configPath);
       const auth = resolveAuth({ env, secretsFile, header, insecure: Boolean(flags.insecureNoAuth) });
@@ -61,7 +71,7 @@ export function registerListen(program: Command): void {
       const server = await startListener({
         port,
         host,
-        dbPath,
+        database,
         auth: auth.config,
         processedSources: [config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE],
         slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
@@ -69,7 +79,7 @@ export function registerListen(program: Command): void {
       });
 
       out.success(`listening on ${server.url}${DEFAULT_LISTENER_PATH}`);
-      out.info(`database: ${dbPath} (group commit ${server.writer.mode === 'thread' ? 'on a worker thread' : 'inline'})`);
+      out.info(`database: ${server.store.engine === 'sqlite' ? describeLocation(database) : server.store.location} (${server.store.writeMode})`);
       out.info(`auth: ${describeAuth(auth.config)}${auth.config.insecure ? '' : `, from ${auth.source}`}${reload ? ' (changes apply without a restart)' : ''}`);
       if (auth.generatedKey)
         // Printed once, straight to the terminal (never to the logs); it stays in the 0600 secrets file.

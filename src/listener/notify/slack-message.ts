@@ -1,6 +1,6 @@
 /** The Slack text for a finished job. Built when sending, from the job as stored then (late events included). */
-import type { Job } from '../../store/job-state.js';
-import { postStateOf } from '../../store/job-state.js';
+import type { Job } from '../core/job-state.js';
+import { postStateOf } from '../core/job-state.js';
 
 const MAX_OUTPUTS_LISTED = 10;
 

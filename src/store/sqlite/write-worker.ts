@@ -4,8 +4,8 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db.js';
-import { createBatchCommitter, describeBatchFailure, fromWire, type WriteWorkerData, type WriteWorkerReply, type WriteWorkerRequest } from './batch-writer.js';
-import { createStore } from './store.js';
+import { createBatchCommitter, describeBatchFailure, fromWire, type WriteWorkerData, type WriteWorkerReply, type WriteWorkerRequest } from './sqlite-committer.js';
+import { createQueries } from './queries.js';
 
 const port = parentPort;
 if (!port) throw new Error('write-worker runs as a worker thread');
@@ -14,13 +14,21 @@ const reply = (msg: WriteWorkerReply) => port.postMessage(msg);
 
 try {
   const db = openDatabase(data.dbPath);
-  const commit = createBatchCommitter(db, createStore(db, data.storeOptions));
+  const queries = createQueries(db, data.queriesOptions);
+  const commit = createBatchCommitter(db, queries);
   // Batches that arrive while one commits wait here and are committed together: one fsync for all of them.
   let pending: Array<Extract<WriteWorkerRequest, { type: 'batch' }>> = [];
   let closing = false;
   const take = (msg: WriteWorkerRequest) => {
     if (msg.type === 'close') closing = true;
-    else pending.push(msg);
+    else if (msg.type === 'probe') {
+      try {
+        queries.probeWrite(msg.now);
+        reply({ id: msg.id, probed: true });
+      } catch (err) {
+        reply({ id: msg.id, failure: describeBatchFailure(err) });
+      }
+    } else pending.push(msg);
   };
   const commitPending = () => {
     // Everything posted up to now joins this transaction, also what is still queued behind the message that woke us.

@@ -4,9 +4,9 @@
  * Migrations are numbered and tracked by PRAGMA user_version (ARCHITECTURE convention 10, after Signal-Desktop).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError, VidpipeError } from '../errors.js';
+import { UsageError, VidpipeError } from '../../errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
 export type Db = Database.Database;
@@ -16,10 +16,21 @@ export interface OpenDatabaseOptions {
    * short: EventBridge times out after 5 s, and a 503 makes it retry. */
   busyTimeoutMs?: number;
   migrations?: readonly Migration[];
+  /** Create a missing parent directory (only for the default location; elsewhere a missing directory is an error). */
+  createDirectory?: boolean;
 }
 
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') {
+    const dir = path.dirname(path.resolve(file));
+    if (!existsSync(dir)) {
+      if (!options.createDirectory)
+        throw new UsageError('DB_DIR_MISSING', `The directory ${dir} for the database ${file} does not exist.`, {
+          hint: `Create it (mkdir -p ${dir}) or pass another path with --db PATH (env VIDPIPE_DB).`,
+        });
+      mkdirSync(dir, { recursive: true });
+    }
+  }
   const migrations = options.migrations ?? MIGRATIONS;
   let db: Db;
   try {
@@ -69,18 +80,23 @@ function refuseNewer(db: Db, migrations: readonly Migration[], file: string): vo
     });
 }
 
-/** Runs every pending migration in ONE transaction: a failure leaves the database as it was. */
+/**
+ * Runs every pending migration in ONE transaction: a failure leaves the database as it was. The version is read
+ * again inside BEGIN IMMEDIATE (which takes the write lock): two listeners started at once on a fresh file would
+ * otherwise both see version 0 and the second would fail with "table inbox already exists".
+ */
 export function migrate(db: Db, migrations: readonly Migration[], file = 'the database'): number {
   refuseNewer(db, migrations, file);
-  const latest = migrations.at(-1)?.version ?? 0;
-  const current = schemaVersion(db);
-  const pending = migrations.filter((m) => m.version > current);
-  if (pending.length === 0) return current;
-  db.transaction(() => {
-    for (const m of pending) {
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    }
-  }).immediate();
-  return latest;
+  if (schemaVersion(db) >= (migrations.at(-1)?.version ?? 0)) return schemaVersion(db);
+  return db
+    .transaction(() => {
+      refuseNewer(db, migrations, file);
+      const current = schemaVersion(db);
+      for (const m of migrations.filter((x) => x.version > current)) {
+        m.up(db);
+        db.pragma(`user_version = ${m.version}`);
+      }
+      return schemaVersion(db);
+    })
+    .immediate();
 }

@@ -1,6 +1,8 @@
 /**
- * The listener app: routes, body validation, auth and the one error handler. buildListener() never listens
- * (ARCHITECTURE convention 1): tests inject requests or call .listen() on a free port; server.ts runs it for real.
+ * The listener's HTTP transport: routes, body validation, auth and the one error handler. The route authenticates,
+ * validates, normalises and hands the event to the core's ingestEvent(); the store arrives by injection (a port, any
+ * engine). buildListener() never listens (ARCHITECTURE convention 1): tests inject requests or call .listen() on a
+ * free port; server.ts runs it for real.
  *
  * Status codes follow EventBridge's retry rules (aws-facts.md §1.3): it retries 401, 407, 409, 429 and 5xx and sends
  * other 4xx to the dead-letter queue. So: a bad event is 400 (retrying cannot fix it), a busy database is 503 with
@@ -8,11 +10,11 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { DEFAULT_LISTENER_PATH } from '../config/config.js';
-import { EventFieldError, normaliseEvent } from '../events/normalise.js';
-import { listenerBodySchema } from '../events/schema.js';
-import { BatchWriter, StoreUnavailableError, isUnavailable } from '../store/batch-writer.js';
-import { BadCursorError, type Store } from '../store/store.js';
+import { DEFAULT_LISTENER_PATH } from '../../config/config.js';
+import { EventFieldError, normaliseEvent } from '../../events/normalise.js';
+import { listenerBodySchema } from '../../events/schema.js';
+import { ingestEvent } from '../core/ingest.js';
+import { BadCursorError, StoreUnavailableError, type ListenerStore, type Readiness } from '../core/store-port.js';
 import { createAuthenticator, type AuthConfig } from './auth.js';
 
 /** EventBridge's event size limit: a larger body cannot be a real event. */
@@ -21,9 +23,10 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
 export const RETRY_AFTER_SECONDS = 5;
 
 export interface ListenerDeps {
-  store: Store;
-  writer: BatchWriter;
+  store: ListenerStore;
   auth: AuthConfig;
+  /** More readiness checks than the store's (the notifier's loop). */
+  readiness?: Array<() => Readiness | Promise<Readiness>>;
   /** Custom sources processed like aws.mediaconvert (the simulator's). */
   processedSources: readonly string[];
   /** fastify's logger option (pino settings or an instance); false in quiet tests. */
@@ -105,7 +108,7 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
   app.addHook('onRequest', async (req, reply) => {
     if (closing) {
       reply.header('connection', 'close');
-      throw new StoreUnavailableError('the listener is shutting down', undefined);
+      throw new StoreUnavailableError('the listener is shutting down');
     }
     if (req.url === '/healthz' || (req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
     const result = authenticate(req.headers);
@@ -116,7 +119,7 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
   });
 
   app.setErrorHandler((err: FastifyError | HttpError | Error, req, reply) => {
-    if (err instanceof StoreUnavailableError || isUnavailable(err)) {
+    if (err instanceof StoreUnavailableError) {
       req.log.error({ err }, 'database unavailable');
       return reply
         .code(503)
@@ -154,10 +157,7 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
       if (err instanceof EventFieldError) throw new HttpError(400, 'bad_request', err.message);
       throw err;
     }
-    // A redelivery is answered without waiting for a write: from the ids the writer saw committed, else from a read
-    // (a row is only visible once committed).
-    const known = deps.writer.known(event.eventId) ?? deps.store.findInbox(event.eventId);
-    const result = known ? { status: 'duplicate' as const, eventId: event.eventId, jobId: known.jobId } : await deps.writer.submit(event, bodyText.get(req));
+    const result = await ingestEvent(event, { store: deps.store }, bodyText.get(req));
     // A redelivery is routine (EventBridge delivers at least once) and the cheapest path to serve: debug level.
     req.log[result.status === 'duplicate' ? 'debug' : 'info'](
       { eventId: result.eventId, jobId: result.jobId, outcome: result.status, jobStatus: event.detail?.status, source: event.source },
@@ -169,14 +169,19 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
 
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
 
+  // Ready means: a write would commit now, and the notifier still turns. The reason says which part is not.
   app.get('/readyz', { config: { public: true } }, async (_req, reply) => {
-    try {
-      deps.store.ping();
-      if (!deps.writer.available) throw new Error('writer unavailable');
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ status: 'unavailable' });
+    const checks = [() => deps.store.readiness(), ...(deps.readiness ?? [])];
+    for (const check of checks) {
+      let answer: Readiness;
+      try {
+        answer = await check();
+      } catch (err) {
+        answer = { ready: false, reason: (err as Error).message };
+      }
+      if (!answer.ready) return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ status: 'unavailable', reason: answer.reason });
     }
+    return { status: 'ready' };
   });
 
   app.get<{ Querystring: { status?: string; limit?: number; cursor?: string } }>(
@@ -197,7 +202,7 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     async (req) => {
       try {
         const { status, limit, cursor } = req.query;
-        return deps.store.listVideos({ limit: limit ?? 50, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
+        return await deps.store.listVideos({ limit: limit ?? 50, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
       } catch (err) {
         if (err instanceof BadCursorError) throw new HttpError(400, 'bad_request', `querystring.cursor ${err.message}`);
         throw err;
@@ -206,15 +211,16 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
   );
 
   app.get<{ Params: { jobId: string } }>('/api/videos/:jobId', async (req) => {
-    const video = deps.store.getJob(req.params.jobId);
+    const video = await deps.store.getJob(req.params.jobId);
     if (!video) throw new HttpError(404, 'not_found', `no video with job id ${req.params.jobId}`);
-    return { video, events: deps.store.listJobEvents(video.jobId), notifications: deps.store.notificationsForJob(video.jobId) };
+    const [events, notifications] = await Promise.all([deps.store.listJobEvents(video.jobId), deps.store.notificationsForJob(video.jobId)]);
+    return { video, events, notifications };
   });
 
   app.get<{ Params: { id: string } }>('/api/posts/:id', async (req) => {
-    const post = deps.store.getPost(req.params.id);
+    const post = await deps.store.getPost(req.params.id);
     if (!post) throw new HttpError(404, 'not_found', `no post ${req.params.id}`);
-    return { post, video: deps.store.getJob(post.jobId) ?? null };
+    return { post, video: (await deps.store.getJob(post.jobId)) ?? null };
   });
 
   return app;

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { migration001 } from './001-initial.js';
 import { migration002 } from './002-ascending-job-indexes.js';
 import { migration003 } from './003-post-job-index.js';
+import { migration004 } from './004-leases-and-terminal-events.js';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];

@@ -3,17 +3,18 @@
  * late, out of order and more than once (EventBridge delivers at least once), so every field is merged with a rule
  * that does not depend on arrival order: the final state is a function of the SET of events.
  *
- * - status: terminal (COMPLETE/ERROR/CANCELED) beats non-terminal; otherwise the newest detail.timestamp wins; a fixed
- *   rank breaks ties. So a terminal status is never overwritten by an older event, and a late PROGRESSING never
- *   reopens a finished job.
+ * - status: terminal (COMPLETE/ERROR/CANCELED) beats non-terminal. MediaConvert never moves a job out of a terminal
+ *   state, so among terminal events the FIRST one wins — by detail.timestamp, then a fixed status rank, then event id
+ *   — and a later contradicting one (an ERROR after COMPLETE) changes nothing but is kept as an anomaly. Among
+ *   non-terminal events the newest wins (timestamp, rank, event id). So a late PROGRESSING never reopens a job.
  * - outputs come from the winning COMPLETE, the error from the winning ERROR.
  * - progress is the highest percentage seen (100 once any COMPLETE is seen), so a late PROGRESSING never lowers it;
  *   the current phase is that of the newest STATUS_UPDATE while the job runs, and null once it is terminal (a finished
  *   job has no phase in progress; a terminal status is never undone, so this too depends only on the set of events).
  * - input details: newest INPUT_INFORMATION; queue: newest event naming one; warnings: the union.
  */
-import { TERMINAL_STATUSES, type JobStatus, type JobStateChangeDetail } from '../events/types.js';
-import { canonicalJson } from '../util/canonical-json.js';
+import { TERMINAL_STATUSES, type JobStatus, type JobStateChangeDetail } from '../../events/types.js';
+import { canonicalJson } from '../../util/canonical-json.js';
 
 /** MediaConvert's job states (an event status like STATUS_UPDATE means the job is PROGRESSING). */
 export type JobState = 'PROGRESSING' | 'COMPLETE' | 'ERROR' | 'CANCELED';
@@ -30,6 +31,16 @@ export interface JobOutput {
   height?: number;
 }
 
+export interface TerminalEvent {
+  eventId: string;
+  status: JobStatus;
+  at: number;
+}
+
+export interface JobAnomaly extends TerminalEvent {
+  reason: string;
+}
+
 export interface JobWarningEntry {
   code: string;
   count?: number;
@@ -43,6 +54,12 @@ export interface Job {
   statusAt: number;
   /** The event status that set it (e.g. STATUS_UPDATE for a PROGRESSING job): breaks timestamp ties. */
   statusEvent: JobStatus;
+  /** The id of the event that set it (the last tie-break); null for jobs recorded before vidpipe kept it. */
+  statusEventId: string | null;
+  /** Every distinct terminal event seen (COMPLETE/ERROR/CANCELED), sorted: the winner and any contradiction. */
+  terminalEvents: TerminalEvent[];
+  /** Terminal events whose status contradicts the job's final state (derived from terminalEvents). */
+  anomalies: JobAnomaly[];
   progress: number | null;
   currentPhase: string | null;
   phaseAt: number | null;
@@ -81,13 +98,38 @@ function jobStateOf(status: JobStatus): JobState {
   return TERMINAL_STATUSES.has(status) ? (status as JobState) : 'PROGRESSING';
 }
 
-function statusKey(status: JobStatus, at: number): [number, number, number] {
-  return [TERMINAL_STATUSES.has(status) ? 1 : 0, at, STATUS_RANK[status]];
+type Key = readonly (number | string)[];
+
+/**
+ * The larger key wins. Terminal beats non-terminal; among terminal events the earliest timestamp (negated), the higher
+ * rank, then the smaller event id win; among the others the newest timestamp, the higher rank, the larger event id.
+ */
+function statusKey(status: JobStatus, at: number, eventId: string): Key {
+  if (TERMINAL_STATUSES.has(status)) return [1, -at, STATUS_RANK[status], invert(eventId)];
+  return [0, at, STATUS_RANK[status], eventId];
 }
 
-function greater(a: readonly number[], b: readonly number[]): boolean {
+/** Orders strings in reverse, so "smaller id wins" reads as "larger key wins". */
+function invert(id: string): string {
+  let out = '';
+  for (let i = 0; i < id.length; i++) out += String.fromCharCode(0xffff - id.charCodeAt(i));
+  return out + '\uffff';
+}
+
+function greater(a: Key, b: Key): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] ?? 0) > (b[i] ?? 0);
   return false;
+}
+
+function compareTerminal(a: TerminalEvent, b: TerminalEvent): number {
+  return a.at - b.at || STATUS_RANK[b.status] - STATUS_RANK[a.status] || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+}
+
+/** The terminal events that contradict the winner: the job's anomalies. */
+export function anomaliesOf(job: Pick<Job, 'status' | 'terminalEvents'>): JobAnomaly[] {
+  return job.terminalEvents
+    .filter((t) => t.status !== job.status)
+    .map((t) => ({ ...t, reason: `${t.status} received for a job already ${job.status}: MediaConvert does not leave a terminal state, so the first one stands` }));
 }
 
 /** Newer wins; on a tie the larger canonical value wins, so the result does not depend on arrival order. */
@@ -96,14 +138,21 @@ function newer(at: number, value: string, currentAt: number | null, current: str
   return at === currentAt && value > (current ?? '');
 }
 
-export function mergeJobEvent(job: Job | undefined, detail: JobStateChangeDetail, at: number): Job {
+/**
+ * Folds one event into the job. `eventId` breaks the last ties (two terminal events with the same timestamp and
+ * status rank); without it (older callers, unit tests) the empty id is used.
+ */
+export function mergeJobEvent(job: Job | undefined, detail: JobStateChangeDetail, at: number, eventId = ''): Job {
   const next: Job = job
-    ? { ...job, warnings: [...job.warnings], userMetadata: { ...job.userMetadata } }
+    ? { ...job, warnings: [...job.warnings], userMetadata: { ...job.userMetadata }, terminalEvents: [...job.terminalEvents] }
     : {
         jobId: detail.jobId,
         status: jobStateOf(detail.status),
         statusAt: at,
         statusEvent: detail.status,
+        statusEventId: eventId,
+        terminalEvents: [],
+        anomalies: [],
         progress: null,
         currentPhase: null,
         phaseAt: null,
@@ -129,10 +178,21 @@ export function mergeJobEvent(job: Job | undefined, detail: JobStateChangeDetail
   next.firstEventAt = Math.min(next.firstEventAt, at);
   next.lastEventAt = Math.max(next.lastEventAt, at);
 
-  if (!job || greater(statusKey(detail.status, at), statusKey(next.statusEvent, next.statusAt))) {
+  if (TERMINAL_STATUSES.has(detail.status)) {
+    // A job recorded before terminal events were kept: its winner is the one it has.
+    if (next.terminalEvents.length === 0 && job && TERMINAL_STATUSES.has(job.statusEvent))
+      next.terminalEvents.push({ eventId: job.statusEventId ?? '', status: job.statusEvent, at: job.statusAt });
+    if (!next.terminalEvents.some((t) => t.eventId === eventId && t.status === detail.status && t.at === at)) {
+      next.terminalEvents.push({ eventId, status: detail.status, at });
+      next.terminalEvents.sort(compareTerminal);
+    }
+  }
+
+  if (!job || greater(statusKey(detail.status, at, eventId), statusKey(next.statusEvent, next.statusAt, next.statusEventId ?? ''))) {
     next.status = jobStateOf(detail.status);
     next.statusAt = at;
     next.statusEvent = detail.status;
+    next.statusEventId = eventId;
     next.outputs = null;
     next.durationMs = next.width = next.height = null;
     next.errorCode = next.errorMessage = null;
@@ -179,6 +239,7 @@ export function mergeJobEvent(job: Job | undefined, detail: JobStateChangeDetail
   // userMetadata is the same map on every event of a job (it is given once, to CreateJob): fill in what is missing.
   for (const [k, v] of Object.entries(detail.userMetadata ?? {})) if (!(k in next.userMetadata)) next.userMetadata[k] = v;
   next.postId = next.userMetadata.postId ?? null;
+  next.anomalies = anomaliesOf(next);
   return next;
 }
 

@@ -9,8 +9,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { acceptedApiKeys, basicAuth, generateApiKey, readSecrets, writeSecrets } from '../config/secrets.js';
-import { DEFAULT_AUTH_HEADER } from '../config/config.js';
+import { acceptedApiKeys, basicAuth, generateApiKey, readSecrets, writeSecrets } from '../../config/secrets.js';
+import { DEFAULT_AUTH_HEADER } from '../../config/config.js';
 
 export interface AuthConfig {
   /** Lower-case header name carrying the API key. */

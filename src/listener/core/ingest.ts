@@ -1,0 +1,60 @@
+/**
+ * The ingest use-case: one validated, normalised event → stored, duplicate or ignored, and why. Every transport calls
+ * it — the HTTP route today, the SQS puller and the local runner next — so each gets the same guarantees: an event id
+ * is stored once, and the answer comes only after the event is durable (Stripe's and Svix's receiver guides: verify,
+ * dedupe on the event id, commit, answer fast, work later). It knows no HTTP and no database engine.
+ *
+ * foldEvent() and postOf() are the domain rules the store adapters apply inside their transaction, so both engines
+ * compute a job and a post the same way.
+ */
+import { MEDIACONVERT_DETAIL_TYPE, MEDIACONVERT_SOURCE } from '../../events/types.js';
+import type { NormalisedEvent } from '../../events/normalise.js';
+import { mergeJobEvent, postStateOf, type Job } from './job-state.js';
+import { notificationFor } from './notification-policy.js';
+import type { IngestResult, ListenerStore, NotificationKind, Post } from './store-port.js';
+
+export interface IngestAnswer extends IngestResult {
+  /** Why a duplicate or ignored event was not processed (absent when processed). */
+  reason?: string;
+}
+
+export interface IngestDeps {
+  store: Pick<ListenerStore, 'lookupEvent' | 'recordEvent'>;
+}
+
+export async function ingestEvent(event: NormalisedEvent, deps: IngestDeps, bodyText?: string): Promise<IngestAnswer> {
+  // A redelivery is answered without waiting for a write when the store can tell cheaply.
+  const known = await deps.store.lookupEvent(event.eventId);
+  const result: IngestResult = known ? { status: 'duplicate', eventId: event.eventId, jobId: known.jobId } : await deps.store.recordEvent(event, bodyText);
+  return withReason(result, event);
+}
+
+function withReason(result: IngestResult, event: NormalisedEvent): IngestAnswer {
+  if (result.status === 'duplicate') return { ...result, reason: 'an event with this id is already stored (EventBridge delivers at least once)' };
+  if (result.status === 'ignored') return { ...result, reason: ignoredReason(event) };
+  return result;
+}
+
+function ignoredReason(event: NormalisedEvent): string {
+  if (event.detailType !== MEDIACONVERT_DETAIL_TYPE) return `detail-type "${event.detailType}" is not "${MEDIACONVERT_DETAIL_TYPE}": recorded, not processed`;
+  if (event.source !== MEDIACONVERT_SOURCE) return `source "${event.source}" is not ${MEDIACONVERT_SOURCE} nor a configured simulator source: recorded, not processed`;
+  return 'recorded, not processed';
+}
+
+/** What one new, processed event does to its job: the job after the fold, and the notification it queues, if any. */
+export function foldEvent(existing: Job | undefined, event: NormalisedEvent): { job: Job; notify: NotificationKind | undefined } {
+  if (!event.detail || event.timestampMs === undefined) throw new Error('foldEvent: the event is not a processed MediaConvert event');
+  const job = mergeJobEvent(existing, event.detail, event.timestampMs, event.eventId);
+  return { job, notify: notificationFor(event, job) };
+}
+
+/** The post's row from its newest job (a re-upload starts a new job for the same post; the newest is the one shown). */
+export function postOf(newest: Job, now: number): Post {
+  const state = postStateOf(newest);
+  return { postId: newest.postId as string, jobId: newest.jobId, videoStatus: state.videoStatus, videoUrl: state.videoUrl, thumbnailUrl: state.thumbnailUrl, updatedAt: now };
+}
+
+/** A post follows its newest job: the largest (firstEventAt, jobId). */
+export function newerJob(a: Pick<Job, 'firstEventAt' | 'jobId'>, b: Pick<Job, 'firstEventAt' | 'jobId'>): boolean {
+  return a.firstEventAt > b.firstEventAt || (a.firstEventAt === b.firstEventAt && a.jobId > b.jobId);
+}

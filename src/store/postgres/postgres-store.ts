@@ -1,0 +1,452 @@
+/**
+ * The PostgreSQL adapter of the store port: several listener instances on one database, with the guarantees one
+ * instance has on SQLite.
+ *
+ * - Each event id is stored once, whichever instance receives it: the inbox's primary key, INSERT … ON CONFLICT DO
+ *   NOTHING.
+ * - No read-modify-write race on a job or a post: a batch takes a transaction-scoped advisory lock per job id, then per
+ *   post id, each set in sorted order (so two batches never wait on each other in a cycle), before it reads, folds and
+ *   writes them. Under READ COMMITTED a post's newest job is read after its lock is held, so it sees every job another
+ *   instance committed for that post.
+ * - Group commit: events that arrive while a batch commits form the next batch, written with a fixed number of
+ *   set-based statements (json_populate_recordset) — a burst is not one round trip per event. A few batches commit at
+ *   once on pooled connections. COMMIT returns once the WAL is flushed (synchronous_commit on, the default).
+ * - The outbox is claimed with FOR UPDATE SKIP LOCKED and a lease; the single Slack sender holds a lease row.
+ * - A database that goes away (restart, network cut) makes writes fail with StoreUnavailableError (503, the sender
+ *   retries); the pool opens new connections when it is back, so the listener recovers without a restart.
+ */
+import pg from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import type { NormalisedEvent } from '../../events/normalise.js';
+import { UsageError, VidpipeError } from '../../errors.js';
+import { foldEvent, newerJob, postOf } from '../../listener/core/ingest.js';
+import type { Job } from '../../listener/core/job-state.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  StoreUnavailableError,
+  type ClaimedNotification,
+  type IngestResult,
+  type JobEventRow,
+  type ListenerStore,
+  type ListVideosQuery,
+  type Notification,
+  type Post,
+  type Readiness,
+  type VideoPage,
+} from '../../listener/core/store-port.js';
+import { BatchWriter, type Committer, type EventOutcome, type EventToWrite } from '../batch-writer.js';
+import { jobFromRow, jobToParams, notificationFromRow, postFromRow, type JobRow } from '../rows.js';
+import { migratePostgres, quoteIdent } from './migrations.js';
+import { describePgError, isPgUnavailable, isPgRetryable } from './pg-errors.js';
+
+export interface PostgresStoreOptions {
+  url: string;
+  /** The URL with the password redacted: the only form that reaches a message. */
+  redacted: string;
+  schema: string;
+  skipNotificationsReason?: string;
+  clock?: () => number;
+  /** Pool size (default 10). */
+  maxConnections?: number;
+}
+
+/** bigint (int8) columns hold epoch milliseconds and counts, all within 2^53: read them as numbers, not strings. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === pg.types.builtins.INT8) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/** Batches committing at once: enough to overlap a round trip with the next batch forming, few enough to stay large. */
+const MAX_IN_FLIGHT = 3;
+/** A serialization failure or deadlock is retried this many times before the batch answers 503. */
+const TX_RETRIES = 3;
+
+export class PostgresStore implements ListenerStore {
+  readonly engine = 'postgresql' as const;
+  readonly writeMode = 'group commit on a connection pool';
+  private readonly listeners: Array<(results: readonly IngestResult[]) => void> = [];
+  private readonly S: string;
+  readonly writer: BatchWriter;
+  private lastProbe: { at: number; answer: Readiness } | undefined;
+
+  private constructor(
+    readonly pool: Pool,
+    private readonly options: PostgresStoreOptions,
+    private readonly clock: () => number,
+  ) {
+    this.S = quoteIdent(options.schema);
+    this.writer = new BatchWriter(new PgCommitter(this), { clock, onCommit: (r) => this.listeners.forEach((l) => l(r)) }, 'pool');
+  }
+
+  get location(): string {
+    return `${this.options.redacted} (schema ${this.options.schema})`;
+  }
+
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      // A request waits at most this long for a connection; EventBridge gives a target 5 s (aws-facts.md §1.3).
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      types,
+      application_name: 'vidpipe-listener',
+    });
+    // An idle connection that breaks (server restart, network cut) is reported here; without a handler it would
+    // crash the process. The pool replaces it on the next checkout.
+    pool.on('error', () => undefined);
+    const where = options.redacted;
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw startupError(err, where);
+    }
+    try {
+      await migratePostgres(client, options.schema, where);
+    } catch (err) {
+      client.release();
+      await pool.end().catch(() => undefined);
+      if (err instanceof VidpipeError) throw err;
+      throw startupError(err, where);
+    }
+    client.release();
+    return new PostgresStore(pool, options, options.clock ?? Date.now);
+  }
+
+  onCommit(listener: (results: readonly IngestResult[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  lookupEvent(eventId: string): { jobId: string | null } | undefined {
+    // Memory only: a read would cost a round trip per request, and the batch's INSERT … ON CONFLICT tells duplicates
+    // apart anyway.
+    return this.writer.known(eventId);
+  }
+
+  recordEvent(event: NormalisedEvent, bodyText?: string): Promise<IngestResult> {
+    return this.writer.submit(event, bodyText);
+  }
+
+  /** One transaction for the whole batch (see the header). Called by PgCommitter. */
+  async commitBatch(events: EventToWrite[], now: number): Promise<EventOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transaction((c) => this.writeBatch(c, events, now));
+      } catch (err) {
+        if (isPgRetryable(err) && attempt < TX_RETRIES) continue;
+        if (isPgUnavailable(err) || isPgRetryable(err)) throw new StoreUnavailableError(`database unavailable: ${describePgError(err)}`, (err as { code?: string }).code);
+        if (events.length === 1) return [{ failed: describePgError(err) }];
+        // One event broke the batch (a bug, a constraint): each on its own, so only that one is refused.
+        const out: EventOutcome[] = [];
+        for (const e of events) out.push(...(await this.commitBatch([e], now)));
+        return out;
+      }
+    }
+  }
+
+  private async writeBatch(c: PoolClient, events: EventToWrite[], now: number): Promise<EventOutcome[]> {
+    const S = this.S;
+    // Within the batch, the first of two events with one id is the one stored.
+    const firstIndex = new Map<string, number>();
+    events.forEach((e, i) => firstIndex.has(e.event.eventId) || firstIndex.set(e.event.eventId, i));
+    const unique = [...firstIndex.values()].map((i) => events[i] as EventToWrite);
+
+    const inboxRows = unique.map(({ event, text }) => ({
+      event_id: event.eventId,
+      source: event.source,
+      detail_type: event.detailType,
+      outcome: event.processed ? 'processed' : 'ignored',
+      job_id: event.detail?.jobId ?? null,
+      status: event.detail?.status ?? null,
+      event_time: event.time ?? null,
+      detail_timestamp: event.timestampMs ?? null,
+      received_at: now,
+      body: text ?? JSON.stringify(event.raw),
+    }));
+    const inserted = new Set(
+      (
+        await c.query<{ event_id: string }>(
+          `INSERT INTO ${S}.inbox SELECT * FROM json_populate_recordset(NULL::${S}.inbox, $1) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+          [JSON.stringify(inboxRows)],
+        )
+      ).rows.map((r) => r.event_id),
+    );
+    const known = new Map<string, string | null>();
+    const notInserted = unique.filter((e) => !inserted.has(e.event.eventId)).map((e) => e.event.eventId);
+    if (notInserted.length)
+      for (const r of (await c.query<{ event_id: string; job_id: string | null }>(`SELECT event_id, job_id FROM ${S}.inbox WHERE event_id = ANY($1)`, [notInserted])).rows)
+        known.set(r.event_id, r.job_id);
+
+    // The new, processed events, grouped by job.
+    const fresh = unique.filter((e) => inserted.has(e.event.eventId) && e.event.processed && e.event.detail && e.event.timestampMs !== undefined);
+    const jobs = new Map<string, Job | undefined>();
+    if (fresh.length) {
+      const jobIds = [...new Set(fresh.map((e) => (e.event.detail as { jobId: string }).jobId))].sort();
+      await lockKeys(c, 'job', jobIds);
+      for (const r of (await c.query<JobRow>(`SELECT * FROM ${S}.jobs WHERE job_id = ANY($1)`, [jobIds])).rows) jobs.set(r.job_id, jobFromRow(r));
+      const outbox: Record<string, unknown>[] = [];
+      const skip = this.options.skipNotificationsReason;
+      for (const { event } of fresh) {
+        const jobId = (event.detail as { jobId: string }).jobId;
+        const { job, notify } = foldEvent(jobs.get(jobId), event);
+        jobs.set(jobId, job);
+        if (notify)
+          outbox.push({ job_id: jobId, kind: notify, event_id: event.eventId, next_attempt_at: now, created_at: now, state: skip ? 'skipped' : 'pending', last_error: skip ?? null });
+      }
+      const jobRows = [...jobs.values()].map((j) => jobToParams(j as Job, now));
+      const cols = Object.keys(jobRows[0] as object);
+      await c.query(
+        `INSERT INTO ${S}.jobs (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM json_populate_recordset(NULL::${S}.jobs, $1)
+         ON CONFLICT (job_id) DO UPDATE SET ${cols.filter((x) => x !== 'job_id').map((x) => `${x} = excluded.${x}`).join(', ')}`,
+        [JSON.stringify(jobRows)],
+      );
+      if (outbox.length)
+        await c.query(
+          `INSERT INTO ${S}.outbox (job_id, kind, event_id, next_attempt_at, created_at, state, last_error)
+           SELECT job_id, kind, event_id, next_attempt_at, created_at, state, last_error FROM json_populate_recordset(NULL::${S}.outbox, $1)
+           ON CONFLICT (job_id, kind) DO NOTHING`,
+          [JSON.stringify(outbox)],
+        );
+
+      // Posts: locked after the jobs are written, so the newest-job read below sees every job committed for them.
+      const postIds = [...new Set([...jobs.values()].map((j) => j?.postId).filter((p): p is string => typeof p === 'string'))].sort();
+      if (postIds.length) {
+        await lockKeys(c, 'post', postIds);
+        const newest = await c.query<JobRow>(
+          `SELECT DISTINCT ON (post_id) * FROM ${S}.jobs WHERE post_id = ANY($1) ORDER BY post_id, first_event_at DESC, job_id DESC`,
+          [postIds],
+        );
+        const posts = newest.rows.map((r) => {
+          const job = jobs.get(r.job_id) ?? jobFromRow(r);
+          const p = postOf(job, now);
+          return { post_id: p.postId, job_id: p.jobId, video_status: p.videoStatus, video_url: p.videoUrl, thumbnail_url: p.thumbnailUrl, updated_at: now };
+        });
+        await c.query(
+          `INSERT INTO ${S}.posts SELECT * FROM json_populate_recordset(NULL::${S}.posts, $1)
+           ON CONFLICT (post_id) DO UPDATE SET job_id = excluded.job_id, video_status = excluded.video_status, video_url = excluded.video_url,
+             thumbnail_url = excluded.thumbnail_url, updated_at = excluded.updated_at`,
+          [JSON.stringify(posts)],
+        );
+      }
+    }
+
+    return events.map((e, i): EventOutcome => {
+      const { event } = e;
+      const jobId = event.detail?.jobId ?? null;
+      if (firstIndex.get(event.eventId) !== i || !inserted.has(event.eventId))
+        return { status: 'duplicate', eventId: event.eventId, jobId: known.get(event.eventId) ?? jobId };
+      if (!event.processed || !event.detail || event.timestampMs === undefined) return { status: 'ignored', eventId: event.eventId, jobId };
+      return { status: 'processed', eventId: event.eventId, jobId };
+    });
+  }
+
+  async getJob(jobId: string): Promise<Job | undefined> {
+    const r = (await this.query<JobRow>(`SELECT * FROM ${this.S}.jobs WHERE job_id = $1`, [jobId])).rows[0];
+    return r && jobFromRow(r);
+  }
+
+  async listJobEvents(jobId: string): Promise<JobEventRow[]> {
+    const rows = (
+      await this.query<Record<string, unknown>>(
+        `SELECT event_id, status, detail_timestamp, event_time, source, received_at FROM ${this.S}.inbox WHERE job_id = $1 ORDER BY detail_timestamp, event_id`,
+        [jobId],
+      )
+    ).rows;
+    return rows.map((r) => ({
+      eventId: r.event_id as string,
+      status: r.status as string | null,
+      detailTimestamp: r.detail_timestamp as number | null,
+      eventTime: r.event_time as string | null,
+      source: r.source as string,
+      receivedAt: r.received_at as number,
+    }));
+  }
+
+  async listVideos(query: ListVideosQuery): Promise<VideoPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.status) {
+      params.push(query.status);
+      where.push(`status = $${params.length}`);
+    }
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor);
+      params.push(c.at, c.id);
+      where.push(`(first_event_at, job_id) < ($${params.length - 1}, $${params.length})`);
+    }
+    params.push(query.limit + 1);
+    const rows = (
+      await this.query<JobRow>(
+        `SELECT * FROM ${this.S}.jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY first_event_at DESC, job_id DESC LIMIT $${params.length}`,
+        params,
+      )
+    ).rows;
+    const more = rows.length > query.limit;
+    const videos = rows.slice(0, query.limit).map(jobFromRow);
+    const last = videos.at(-1);
+    return { videos, nextCursor: more && last ? encodeCursor(last.firstEventAt, last.jobId) : null };
+  }
+
+  async getPost(postId: string): Promise<Post | undefined> {
+    const r = (await this.query<Record<string, unknown>>(`SELECT * FROM ${this.S}.posts WHERE post_id = $1`, [postId])).rows[0];
+    return r && postFromRow(r);
+  }
+
+  async notificationsForJob(jobId: string): Promise<Notification[]> {
+    return (await this.query<Record<string, unknown>>(`SELECT * FROM ${this.S}.outbox WHERE job_id = $1 ORDER BY id`, [jobId])).rows.map(notificationFromRow);
+  }
+
+  async claimNotification(owner: string, now: number, leaseMs: number): Promise<ClaimedNotification | undefined> {
+    const until = now + leaseMs;
+    // SKIP LOCKED: a row another instance is claiming right now is passed over instead of waited for.
+    const r = (
+      await this.query<Record<string, unknown>>(
+        `UPDATE ${this.S}.outbox SET lease_owner = $1, lease_until = $2
+         WHERE id = (SELECT id FROM ${this.S}.outbox WHERE state = 'pending' AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
+                     ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING *`,
+        [owner, until, now],
+      )
+    ).rows[0];
+    return r && { ...notificationFromRow(r), owner, leaseUntil: until };
+  }
+
+  async nextNotificationDueAt(): Promise<number | undefined> {
+    const r = (await this.query<{ at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM ${this.S}.outbox WHERE state = 'pending'`)).rows[0];
+    return r?.at ?? undefined;
+  }
+
+  async settleNotification(...[n, outcome, now]: Parameters<ListenerStore['settleNotification']>): Promise<boolean> {
+    if (outcome.state === 'retry')
+      return (
+        (
+          await this.query(
+            `UPDATE ${this.S}.outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, first_attempt_at = COALESCE(first_attempt_at, $3),
+               lease_owner = NULL, lease_until = NULL WHERE id = $4 AND lease_owner = $5`,
+            [outcome.at, outcome.error, now, n.id, n.owner],
+          )
+        ).rowCount === 1
+      );
+    const attempted = outcome.attempted ? 1 : 0;
+    return (
+      (
+        await this.query(
+          `UPDATE ${this.S}.outbox SET state = $1, attempts = attempts + $2, last_error = COALESCE($3, last_error), sent_at = $4,
+             first_attempt_at = COALESCE(first_attempt_at, CASE WHEN $2 = 1 THEN $5::bigint END), lease_owner = NULL, lease_until = NULL
+           WHERE id = $6 AND lease_owner = $7`,
+          [outcome.state, attempted, outcome.error ?? null, outcome.state === 'sent' ? now : null, now, n.id, n.owner],
+        )
+      ).rowCount === 1
+    );
+  }
+
+  async acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    const r = await this.query(
+      `INSERT INTO ${this.S}.leases (name, owner, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+       WHERE ${this.S}.leases.owner = excluded.owner OR ${this.S}.leases.expires_at <= $4`,
+      [name, owner, now + ttlMs, now],
+    );
+    return r.rowCount === 1;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.query(`DELETE FROM ${this.S}.leases WHERE name = $1 AND owner = $2`, [name, owner]);
+  }
+
+  /** A small committed write, at most once a second: fails when the server is gone, read-only or out of disk. */
+  async readiness(): Promise<Readiness> {
+    const now = this.clock();
+    if (this.lastProbe && now - this.lastProbe.at < 1000 && !this.writer.lastFailure) return this.lastProbe.answer;
+    let answer: Readiness;
+    try {
+      await this.query(
+        `INSERT INTO ${this.S}.leases (name, owner, expires_at) VALUES ('write-probe', 'readyz', $1) ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at`,
+        [now],
+      );
+      this.writer.lastFailure = undefined;
+      answer = { ready: true };
+    } catch (err) {
+      answer = { ready: false, reason: `the database does not take writes: ${(err as Error).message}` };
+    }
+    this.lastProbe = { at: now, answer };
+    return answer;
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close();
+    await this.pool.end();
+  }
+
+  private async query<R extends object = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(text, params);
+    } catch (err) {
+      if (isPgUnavailable(err)) throw new StoreUnavailableError(`database unavailable: ${describePgError(err)}`, (err as { code?: string }).code);
+      throw err;
+    }
+  }
+
+  private async transaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let broken = false;
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => (broken = true));
+      throw err;
+    } finally {
+      // A connection that failed mid-transaction is not given back to the pool.
+      c.release(broken ? true : undefined);
+    }
+  }
+}
+
+class PgCommitter implements Committer {
+  readonly available = true;
+  readonly maxInFlight = MAX_IN_FLIGHT;
+  constructor(private readonly store: PostgresStore) {}
+  commit(events: EventToWrite[], now: number): Promise<EventOutcome[]> {
+    return this.store.commitBatch(events, now);
+  }
+  async probe(): Promise<void> {
+    const answer = await this.store.readiness();
+    if (!answer.ready) throw new StoreUnavailableError(answer.reason);
+  }
+  async close(): Promise<void> {}
+}
+
+/** Transaction-scoped advisory locks on every key, in sorted order (the caller sorts): released at COMMIT/ROLLBACK. */
+async function lockKeys(c: PoolClient, namespace: 'job' | 'post', keys: string[]): Promise<void> {
+  // unnest yields the array's elements in order, and each lock is taken as its row is produced.
+  await c.query(`SELECT pg_advisory_xact_lock(hashtext($1 || k)) FROM unnest($2::text[]) AS t(k)`, [`vidpipe:${namespace}:`, keys]);
+}
+
+/** A connection or migration failure at start-up, as a user error naming the fix (never the password). */
+function startupError(err: unknown, where: string): VidpipeError {
+  const code = (err as { code?: string }).code;
+  const detail = describePgError(err);
+  if (code === '28P01' || code === '28000')
+    return new VidpipeError('DB_AUTH_FAILED', `PostgreSQL refused the credentials for ${where}: ${detail}`, {
+      hint: 'Check the user name and password in --database (env VIDPIPE_DATABASE_URL).',
+      exitCode: 3,
+    });
+  if (code === '42501')
+    return new VidpipeError('DB_PERMISSION', `The PostgreSQL user of ${where} may not create vidpipe's schema: ${detail}`, {
+      hint: 'Grant it CREATE on the database (GRANT CREATE ON DATABASE … TO …), or create the schema for it and pass ?schema=NAME.',
+      exitCode: 3,
+    });
+  if (code === '3D000')
+    return new UsageError('DB_NOT_FOUND', `The PostgreSQL database in ${where} does not exist: ${detail}`, { hint: 'Create it (createdb NAME) or fix the name in the URL.' });
+  return new UsageError('DB_UNREACHABLE', `Cannot connect to PostgreSQL at ${where}: ${detail}`, {
+    hint: 'Is the server running and reachable from here? Check the host and port in --database (env VIDPIPE_DATABASE_URL).',
+  });
+}

@@ -1,0 +1,240 @@
+/**
+ * The SQLite adapter's statements, prepared once on one connection, synchronous (better-sqlite3). recordEvent() is
+ * the one write path for an incoming event (inbox → job → post → outbox) with the core's fold and notification
+ * policy; the caller wraps it in a transaction (see batch-writer.ts). sqlite-store.ts puts the async port on top.
+ */
+import type { Db } from './db.js';
+import { foldEvent, postOf } from '../../listener/core/ingest.js';
+import type { Job } from '../../listener/core/job-state.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  type ClaimedNotification,
+  type IngestResult,
+  type JobEventRow,
+  type ListVideosQuery,
+  type Notification,
+  type Post,
+  type VideoPage,
+} from '../../listener/core/store-port.js';
+import { JOB_COLUMNS, jobFromRow, jobToParams, notificationFromRow, postFromRow, type JobRow } from '../rows.js';
+import type { NormalisedEvent } from '../../events/normalise.js';
+
+export type Queries = ReturnType<typeof createQueries>;
+
+export interface QueriesOptions {
+  /** Set when there is nowhere to send notifications (no SLACK_WEBHOOK_URL): notifications created now are recorded
+   * as skipped, with this reason, in the event's own transaction. Rows already pending stay pending. */
+  skipNotificationsReason?: string;
+}
+
+export function createQueries(db: Db, options: QueriesOptions = {}) {
+  const s = {
+    inboxHas: db.prepare<[string], { job_id: string | null; outcome: string }>('SELECT job_id, outcome FROM inbox WHERE event_id = ?'),
+    inboxInsert: db.prepare(
+      `INSERT INTO inbox (event_id, source, detail_type, outcome, job_id, status, event_time, detail_timestamp, received_at, body)
+       VALUES (@event_id, @source, @detail_type, @outcome, @job_id, @status, @event_time, @detail_timestamp, @received_at, @body)
+       ON CONFLICT (event_id) DO NOTHING`,
+    ),
+    jobGet: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE job_id = ?'),
+    jobUpsert: db.prepare(
+      `INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map((c) => `@${c}`).join(', ')})
+       ON CONFLICT (job_id) DO UPDATE SET ${JOB_COLUMNS.filter((c) => c !== 'job_id').map((c) => `${c} = excluded.${c}`).join(', ')}`,
+    ),
+    // A post follows its newest job (a re-upload starts a new job for the same post); ties by job id.
+    // From the index alone (migration 003): the job's row is only read when it is not the one just written.
+    postJob: db.prepare<[string], { job_id: string }>('SELECT job_id FROM jobs WHERE post_id = ? ORDER BY first_event_at DESC, job_id DESC LIMIT 1'),
+    postUpsert: db.prepare(
+      `INSERT INTO posts (post_id, job_id, video_status, video_url, thumbnail_url, updated_at)
+       VALUES (@post_id, @job_id, @video_status, @video_url, @thumbnail_url, @updated_at)
+       ON CONFLICT (post_id) DO UPDATE SET job_id = excluded.job_id, video_status = excluded.video_status,
+         video_url = excluded.video_url, thumbnail_url = excluded.thumbnail_url, updated_at = excluded.updated_at`,
+    ),
+    postGet: db.prepare<[string], Record<string, unknown>>('SELECT * FROM posts WHERE post_id = ?'),
+    outboxInsert: db.prepare(
+      `INSERT INTO outbox (job_id, kind, event_id, next_attempt_at, created_at, state, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (job_id, kind) DO NOTHING`,
+    ),
+    // SQLite serialises writers, so "select the oldest due row whose lease expired, then lease it" in one UPDATE is a
+    // claim no other connection can interleave with (PostgreSQL's adapter needs FOR UPDATE SKIP LOCKED for the same).
+    outboxClaim: db.prepare<[{ owner: string; until: number; now: number }], Record<string, unknown>>(
+      `UPDATE outbox SET lease_owner = @owner, lease_until = @until
+       WHERE id = (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= @now AND (lease_until IS NULL OR lease_until <= @now)
+                   ORDER BY next_attempt_at, id LIMIT 1)
+       RETURNING *`,
+    ),
+    outboxNextDue: db.prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'pending'"),
+    // last_error keeps the previous failure when a retry succeeds: it says why the message was late.
+    outboxSettle: db.prepare(
+      `UPDATE outbox SET state = @state, attempts = attempts + @attempted, last_error = COALESCE(@error, last_error), sent_at = @sent_at,
+         first_attempt_at = COALESCE(first_attempt_at, CASE WHEN @attempted = 1 THEN @now END), lease_owner = NULL, lease_until = NULL
+       WHERE id = @id AND lease_owner = @owner`,
+    ),
+    outboxRetry: db.prepare(
+      `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = @at, last_error = @error, first_attempt_at = COALESCE(first_attempt_at, @now),
+         lease_owner = NULL, lease_until = NULL
+       WHERE id = @id AND lease_owner = @owner`,
+    ),
+    outboxForJob: db.prepare<[string], Record<string, unknown>>('SELECT * FROM outbox WHERE job_id = ? ORDER BY id'),
+    leaseTake: db.prepare(
+      `INSERT INTO leases (name, owner, expires_at) VALUES (@name, @owner, @until)
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+       WHERE leases.owner = excluded.owner OR leases.expires_at <= @now`,
+    ),
+    leaseRelease: db.prepare('DELETE FROM leases WHERE name = ? AND owner = ?'),
+    jobEvents: db.prepare<[string], Record<string, unknown>>(
+      'SELECT event_id, status, detail_timestamp, event_time, source, received_at FROM inbox WHERE job_id = ? ORDER BY detail_timestamp, event_id',
+    ),
+    probe: db.prepare("INSERT INTO leases (name, owner, expires_at) VALUES ('write-probe', 'readyz', ?) ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at"),
+    ping: db.prepare('SELECT 1'),
+  };
+  const skipReason = options.skipNotificationsReason;
+
+  return {
+    db,
+
+    /** A read-only check, so a redelivery can be answered without waiting for a write. */
+    findInbox(eventId: string): { jobId: string | null } | undefined {
+      const row = s.inboxHas.get(eventId);
+      return row && { jobId: row.job_id };
+    },
+
+    /**
+     * Records one event: call inside a transaction. Returns `duplicate` (and changes nothing) for a known id.
+     * `bodyText` is the body exactly as received, when the caller has it (it is stored instead of re-serialising).
+     */
+    recordEvent(event: NormalisedEvent, now: number, bodyText?: string): IngestResult {
+      const jobId = event.detail?.jobId ?? null;
+      const inserted = s.inboxInsert.run({
+        event_id: event.eventId,
+        source: event.source,
+        detail_type: event.detailType,
+        outcome: event.processed ? 'processed' : 'ignored',
+        job_id: jobId,
+        status: event.detail?.status ?? null,
+        event_time: event.time ?? null,
+        detail_timestamp: event.timestampMs ?? null,
+        received_at: now,
+        body: bodyText ?? JSON.stringify(event.raw),
+      });
+      if (inserted.changes === 0) return { status: 'duplicate', eventId: event.eventId, jobId: s.inboxHas.get(event.eventId)?.job_id ?? null };
+      if (!event.processed || !event.detail || event.timestampMs === undefined) return { status: 'ignored', eventId: event.eventId, jobId };
+
+      // One writer (the writer thread's transaction): reading the job, folding and writing it back cannot interleave.
+      const existing = s.jobGet.get(event.detail.jobId);
+      const { job, notify } = foldEvent(existing && jobFromRow(existing), event);
+      s.jobUpsert.run(jobToParams(job, now));
+      if (notify) s.outboxInsert.run(job.jobId, notify, event.eventId, now, now, skipReason ? 'skipped' : 'pending', skipReason ?? null);
+      if (job.postId !== null) {
+        const currentId = (s.postJob.get(job.postId) as { job_id: string }).job_id;
+        const current = currentId === job.jobId ? job : jobFromRow(s.jobGet.get(currentId) as JobRow);
+        const post = postOf(current, now);
+        s.postUpsert.run({
+          post_id: post.postId,
+          job_id: post.jobId,
+          video_status: post.videoStatus,
+          video_url: post.videoUrl,
+          thumbnail_url: post.thumbnailUrl,
+          updated_at: now,
+        });
+      }
+      return { status: 'processed', eventId: event.eventId, jobId: job.jobId };
+    },
+
+    getJob(jobId: string): Job | undefined {
+      const row = s.jobGet.get(jobId);
+      return row && jobFromRow(row);
+    },
+
+    listJobEvents(jobId: string): JobEventRow[] {
+      return s.jobEvents.all(jobId).map((r) => ({
+        eventId: r.event_id as string,
+        status: r.status as string | null,
+        detailTimestamp: r.detail_timestamp as number | null,
+        eventTime: r.event_time as string | null,
+        source: r.source as string,
+        receivedAt: r.received_at as number,
+      }));
+    },
+
+    /** Newest first, keyset-paged: the cursor is opaque and stable while rows are added. */
+    listVideos(options: ListVideosQuery): VideoPage {
+      const where: string[] = [];
+      const params: Record<string, unknown> = { limit: options.limit + 1 };
+      if (options.status) {
+        where.push('status = @status');
+        params.status = options.status;
+      }
+      if (options.cursor) {
+        const c = decodeCursor(options.cursor);
+        where.push('(first_event_at < @c_at OR (first_event_at = @c_at AND job_id < @c_id))');
+        params.c_at = c.at;
+        params.c_id = c.id;
+      }
+      const rows = db
+        .prepare<[Record<string, unknown>], JobRow>(
+          `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY first_event_at DESC, job_id DESC LIMIT @limit`,
+        )
+        .all(params);
+      const more = rows.length > options.limit;
+      const videos = rows.slice(0, options.limit).map(jobFromRow);
+      const last = videos.at(-1);
+      return { videos, nextCursor: more && last ? encodeCursor(last.firstEventAt, last.jobId) : null };
+    },
+
+    getPost(postId: string): Post | undefined {
+      const row = s.postGet.get(postId);
+      return row && postFromRow(row);
+    },
+
+    notificationsForJob(jobId: string): Notification[] {
+      return s.outboxForJob.all(jobId).map(notificationFromRow);
+    },
+
+    claimNotification(owner: string, now: number, leaseMs: number): ClaimedNotification | undefined {
+      const row = s.outboxClaim.get({ owner, until: now + leaseMs, now });
+      return row && { ...notificationFromRow(row), owner, leaseUntil: now + leaseMs };
+    },
+
+    /** When the next pending notification is due (undefined: none pending). */
+    nextNotificationDueAt(): number | undefined {
+      return s.outboxNextDue.get()?.at ?? undefined;
+    },
+
+    settleNotification(
+      n: ClaimedNotification,
+      outcome: { state: 'sent' | 'failed' | 'skipped'; attempted: boolean; error?: string } | { state: 'retry'; at: number; error: string },
+      now: number,
+    ): boolean {
+      if (outcome.state === 'retry') return s.outboxRetry.run({ at: outcome.at, error: outcome.error, now, id: n.id, owner: n.owner }).changes === 1;
+      return (
+        s.outboxSettle.run({
+          state: outcome.state,
+          attempted: outcome.attempted ? 1 : 0,
+          error: outcome.error ?? null,
+          sent_at: outcome.state === 'sent' ? now : null,
+          now,
+          id: n.id,
+          owner: n.owner,
+        }).changes === 1
+      );
+    },
+
+    acquireLease(name: string, owner: string, now: number, ttlMs: number): boolean {
+      return s.leaseTake.run({ name, owner, until: now + ttlMs, now }).changes === 1;
+    },
+
+    releaseLease(name: string, owner: string): void {
+      s.leaseRelease.run(name, owner);
+    },
+
+    /** A write that commits (readiness): fails when the file is read-only, the disk full or the database locked. */
+    probeWrite(now: number): void {
+      s.probe.run(now);
+    },
+
+    ping(): void {
+      s.ping.get();
+    },
+  };
+}

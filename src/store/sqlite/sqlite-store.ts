@@ -1,0 +1,171 @@
+/**
+ * The SQLite adapter of the store port: one file, WAL, synchronous=FULL. Events are committed by the group-commit
+ * writer (batch-writer.ts) on a worker thread with its own connection; reads and the notifier's small writes use this
+ * thread's connection. SQLite has one writer at a time, so the job fold's read-modify-write inside the writer's
+ * transaction cannot interleave with another, and a notifier's claim is one UPDATE … RETURNING.
+ *
+ * Several processes may open one file on one machine (the claim and lease rules hold there too); across machines use
+ * PostgreSQL.
+ */
+import type { NormalisedEvent } from '../../events/normalise.js';
+import type { Job } from '../../listener/core/job-state.js';
+import type {
+  ClaimedNotification,
+  IngestResult,
+  JobEventRow,
+  ListenerStore,
+  ListVideosQuery,
+  Notification,
+  Post,
+  Readiness,
+  VideoPage,
+} from '../../listener/core/store-port.js';
+import { BatchWriter } from '../batch-writer.js';
+import { isUnavailable, startSqliteCommitter } from './sqlite-committer.js';
+import { openDatabase, type Db } from './db.js';
+import { createQueries, type Queries } from './queries.js';
+import { StoreUnavailableError } from '../../listener/core/store-port.js';
+
+export interface SqliteStoreOptions {
+  path: string;
+  /** Create the file's directory when missing (the default location only). */
+  createDirectory?: boolean;
+  /** Where commits run: a worker thread when the build has one (default), or inline on the event loop. */
+  writer?: 'inline' | 'auto';
+  /** Notifications created now are stored as skipped, with this reason (no webhook configured). */
+  skipNotificationsReason?: string;
+  clock?: () => number;
+}
+
+/** A readiness probe writes at most this often; between probes the last answer stands. */
+const PROBE_INTERVAL_MS = 1000;
+
+export class SqliteStore implements ListenerStore {
+  readonly engine = 'sqlite' as const;
+  private readonly listeners: Array<(results: readonly IngestResult[]) => void> = [];
+  private lastProbe: { at: number; answer: Readiness } | undefined;
+
+  private constructor(
+    readonly location: string,
+    /** The reader connection (and the notifier's writes). */
+    readonly db: Db,
+    private readonly q: Queries,
+    readonly writer: BatchWriter,
+    private readonly clock: () => number,
+  ) {}
+
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    const db = openDatabase(options.path, { createDirectory: options.createDirectory });
+    const queriesOptions = options.skipNotificationsReason ? { skipNotificationsReason: options.skipNotificationsReason } : {};
+    const q = createQueries(db, queriesOptions);
+    const clock = options.clock ?? Date.now;
+    let store: SqliteStore | undefined;
+    const writerOptions = { clock, onCommit: (results: readonly IngestResult[]) => store?.emitCommit(results) };
+    let writer: BatchWriter;
+    try {
+      const { committer, mode } = await startSqliteCommitter(db, q, { dbPath: options.path, queriesOptions }, options.writer ?? 'auto');
+      writer = new BatchWriter(committer, writerOptions, mode);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    store = new SqliteStore(options.path, db, q, writer, clock);
+    return store;
+  }
+
+  get writeMode(): string {
+    return `group commit ${this.writer.mode === 'thread' ? 'on a worker thread' : 'inline'}`;
+  }
+
+  private emitCommit(results: readonly IngestResult[]): void {
+    for (const l of this.listeners) l(results);
+  }
+
+  onCommit(listener: (results: readonly IngestResult[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  lookupEvent(eventId: string): { jobId: string | null } | undefined {
+    // From the ids the writer saw committed, else from a read (a row is only visible once committed).
+    return this.writer.known(eventId) ?? this.read(() => this.q.findInbox(eventId));
+  }
+
+  recordEvent(event: NormalisedEvent, bodyText?: string): Promise<IngestResult> {
+    return this.writer.submit(event, bodyText);
+  }
+
+  async getJob(jobId: string): Promise<Job | undefined> {
+    return this.read(() => this.q.getJob(jobId));
+  }
+
+  async listJobEvents(jobId: string): Promise<JobEventRow[]> {
+    return this.read(() => this.q.listJobEvents(jobId));
+  }
+
+  async listVideos(query: ListVideosQuery): Promise<VideoPage> {
+    return this.read(() => this.q.listVideos(query));
+  }
+
+  async getPost(postId: string): Promise<Post | undefined> {
+    return this.read(() => this.q.getPost(postId));
+  }
+
+  async notificationsForJob(jobId: string): Promise<Notification[]> {
+    return this.read(() => this.q.notificationsForJob(jobId));
+  }
+
+  async claimNotification(owner: string, now: number, leaseMs: number): Promise<ClaimedNotification | undefined> {
+    return this.read(() => this.q.claimNotification(owner, now, leaseMs));
+  }
+
+  async nextNotificationDueAt(): Promise<number | undefined> {
+    return this.read(() => this.q.nextNotificationDueAt());
+  }
+
+  async settleNotification(...args: Parameters<ListenerStore['settleNotification']>): Promise<boolean> {
+    return this.read(() => this.q.settleNotification(...args));
+  }
+
+  async acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    return this.read(() => this.q.acquireLease(name, owner, now, ttlMs));
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    this.read(() => this.q.releaseLease(name, owner));
+  }
+
+  /**
+   * Ready when the writer thread lives and the last commit did not fail; after a failure (or when nothing was
+   * committed for a while) a small write through the writer tells whether the database takes writes again — a
+   * read-only file, a full disk or a held lock fail it. At most one probe a second.
+   */
+  async readiness(): Promise<Readiness> {
+    if (!this.writer.available) return { ready: false, reason: 'the database writer thread has stopped' };
+    const now = this.clock();
+    if (this.lastProbe && now - this.lastProbe.at < PROBE_INTERVAL_MS && !this.writer.lastFailure) return this.lastProbe.answer;
+    let answer: Readiness;
+    try {
+      await this.writer.probe();
+      answer = { ready: true };
+    } catch (err) {
+      answer = { ready: false, reason: `the database does not take writes: ${(err as Error).message}` };
+    }
+    this.lastProbe = { at: now, answer };
+    return answer;
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close();
+    this.db.close();
+  }
+
+  /** A read (or a small notifier write) on this connection; a busy or broken database becomes StoreUnavailableError. */
+  private read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (isUnavailable(err)) throw new StoreUnavailableError(`database unavailable: ${(err as Error).message}`, (err as { code?: string }).code);
+      throw err;
+    }
+  }
+}
