@@ -85,17 +85,21 @@ export async function startTestListener(overrides: Partial<ListenerOptions> & { 
     logLevel: 'silent',
     ...rest,
   });
-  return Object.assign(server, {
+  const l = Object.assign(server, {
     dbPath,
-    get db(): Db {
-      if (server.store.engine !== 'sqlite') throw new Error('l.db: this listener is not on SQLite');
-      return (server.store as SqliteStore).db;
-    },
     async cleanup() {
       await server.close();
       tmp.cleanup();
     },
   });
+  // A getter (Object.assign would read it at once): only SQLite listeners have a connection to hand out.
+  Object.defineProperty(l, 'db', {
+    get(): Db {
+      if (server.store.engine !== 'sqlite') throw new Error('l.db: this listener is not on SQLite');
+      return (server.store as SqliteStore).db;
+    },
+  });
+  return l as TestListener;
 }
 
 export async function post(

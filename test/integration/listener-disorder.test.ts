@@ -5,6 +5,12 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENTBRIDGE_HEADERS, TEST_KEY, get, makeEvent, post, startTestListener, type Body } from '../helpers/listener.js';
+import { testPostgres } from '../helpers/postgres.js';
+
+// Over HTTP on each store: a SQLite file, and PostgreSQL (a schema of its own).
+const pgServer = await testPostgres();
+afterAll(async () => pgServer?.cleanup());
+const stores: Array<{ name: string; database?: () => string }> = [{ name: 'sqlite' }, ...(pgServer ? [{ name: 'postgresql', database: () => pgServer.freshUrl('disorder') }] : [])];
 
 const T = 1_700_000_000_000;
 
@@ -50,13 +56,13 @@ async function finalState(url: string, jobId: string, postId: string) {
   };
 }
 
-describe('out-of-order and duplicated delivery', () => {
+describe.each(stores)('out-of-order and duplicated delivery ($name)', (store) => {
   let l: Awaited<ReturnType<typeof startTestListener>>;
   let logText = '';
   beforeAll(async () => {
     const logs = new PassThrough();
     logs.on('data', (c) => (logText += c));
-    l = await startTestListener({ logLevel: 'debug', logStream: logs });
+    l = await startTestListener({ logLevel: 'debug', logStream: logs, ...(store.database ? { database: store.database() } : {}) });
   });
   afterAll(async () => l.cleanup());
 
