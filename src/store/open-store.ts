@@ -51,7 +51,7 @@ function parsePostgresUrl(text: string): DatabaseLocation {
     throw new UsageError('BAD_DATABASE', `schema=${schema} is not a plain PostgreSQL identifier.`, { hint: 'Use letters, digits and underscores (default: vidpipe).' });
   // `schema` is ours, not libpq's: the driver must not see it.
   url.searchParams.delete('schema');
-  return { engine: 'postgresql', url: url.toString(), redacted: redactUrl(text), schema };
+  return { engine: 'postgresql', url: url.toString(), redacted: redactUrl(url.toString()), schema };
 }
 
 /** The URL with any password replaced by ***: safe for logs, errors and --json. */
@@ -68,7 +68,7 @@ export function redactUrl(text: string): string {
 }
 
 export function describeLocation(location: DatabaseLocation): string {
-  return location.engine === 'sqlite' ? location.path : `${location.redacted}${location.schema !== DEFAULT_PG_SCHEMA ? '' : ` (schema ${location.schema})`}`;
+  return location.engine === 'sqlite' ? location.path : `${location.redacted} (schema ${location.schema})`;
 }
 
 export interface OpenStoreOptions {

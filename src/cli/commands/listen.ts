@@ -78,8 +78,13 @@ export function registerListen(program: Command): void {
         logLevel: globals.verbosity === 'verbose' ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info',
       });
 
+      // Before the start-up lines: a signal sent the moment they appear must find its handler installed.
+      const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      });
       out.success(`listening on ${server.url}${DEFAULT_LISTENER_PATH}`);
-      out.info(`database: ${server.store.engine === 'sqlite' ? describeLocation(database) : server.store.location} (${server.store.writeMode})`);
+      out.info(`database: ${describeLocation(database)} (${server.store.writeMode})`);
       out.info(`auth: ${describeAuth(auth.config)}${auth.config.insecure ? '' : `, from ${auth.source}`}${reload ? ' (changes apply without a restart)' : ''}`);
       if (auth.generatedKey)
         // Printed once, straight to the terminal (never to the logs); it stays in the 0600 secrets file.
@@ -90,10 +95,7 @@ export function registerListen(program: Command): void {
       out.info(`slack: ${env.SLACK_WEBHOOK_URL ? 'notifications on (SLACK_WEBHOOK_URL)' : 'off (set SLACK_WEBHOOK_URL); notifications are recorded as skipped'}`);
       out.info('read API: GET /api/videos, /api/videos/:jobId, /api/posts/:id · health: /healthz, /readyz · Ctrl-C to stop');
 
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        process.once('SIGINT', () => resolve('SIGINT'));
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-      });
+      const signal = await stopSignal;
       out.info(`${signal}: finishing in-flight requests…`);
       await server.close();
       out.info('stopped');

@@ -70,6 +70,7 @@ export class PostgresStore implements ListenerStore {
   private readonly listeners: Array<(results: readonly IngestResult[]) => void> = [];
   private readonly S: string;
   readonly writer: BatchWriter;
+  /** The last successful probe: a failed one is never reused, so recovery shows at once. */
   private lastProbe: { at: number; answer: Readiness } | undefined;
 
   private constructor(
@@ -362,7 +363,7 @@ export class PostgresStore implements ListenerStore {
   /** A small committed write, at most once a second: fails when the server is gone, read-only or out of disk. */
   async readiness(): Promise<Readiness> {
     const now = this.clock();
-    if (this.lastProbe && now - this.lastProbe.at < 1000 && !this.writer.lastFailure) return this.lastProbe.answer;
+    if (this.lastProbe?.answer.ready && now - this.lastProbe.at < 1000 && !this.writer.lastFailure) return this.lastProbe.answer;
     let answer: Readiness;
     try {
       await this.query(

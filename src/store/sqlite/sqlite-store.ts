@@ -43,6 +43,7 @@ const PROBE_INTERVAL_MS = 1000;
 export class SqliteStore implements ListenerStore {
   readonly engine = 'sqlite' as const;
   private readonly listeners: Array<(results: readonly IngestResult[]) => void> = [];
+  /** The last successful probe: a failed one is never reused, so recovery shows at once. */
   private lastProbe: { at: number; answer: Readiness } | undefined;
 
   private constructor(
@@ -142,7 +143,7 @@ export class SqliteStore implements ListenerStore {
   async readiness(): Promise<Readiness> {
     if (!this.writer.available) return { ready: false, reason: 'the database writer thread has stopped' };
     const now = this.clock();
-    if (this.lastProbe && now - this.lastProbe.at < PROBE_INTERVAL_MS && !this.writer.lastFailure) return this.lastProbe.answer;
+    if (this.lastProbe?.answer.ready && now - this.lastProbe.at < PROBE_INTERVAL_MS && !this.writer.lastFailure) return this.lastProbe.answer;
     let answer: Readiness;
     try {
       await this.writer.probe();
