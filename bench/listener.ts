@@ -15,9 +15,9 @@ import { freePort } from '../test/helpers/moto.js';
 import { CLI, ROOT, round, rssMiB } from './lib.js';
 import { runLoad, type LoadFigures } from './load.js';
 
-const PATH = '/aws/listener/eventbridge/video';
-const API_KEY = 'bench-key-0123456789abcdef';
-const HEADERS = {
+export const PATH = '/aws/listener/eventbridge/video';
+export const API_KEY = 'bench-key-0123456789abcdef';
+export const HEADERS = {
   'content-type': 'application/json; charset=utf-8',
   'user-agent': 'Amazon/EventBridge/ApiDestinations',
   range: 'bytes=0-1048575',
@@ -48,7 +48,7 @@ export function completeBodyFactory(runTag: string): (n: number) => string {
   };
 }
 
-interface Server {
+export interface Server {
   url: string;
   pid: number;
   stop(): Promise<void>;
@@ -69,7 +69,7 @@ async function waitHealthy(url: string, proc: ChildProcess): Promise<void> {
   }
 }
 
-async function spawnServer(args: string[], env: NodeJS.ProcessEnv, health: (port: number) => string): Promise<Server> {
+export async function spawnServer(args: string[], env: NodeJS.ProcessEnv, health: (port: number) => string): Promise<Server> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'vidpipe-bench-'));
   // Logs go to a file, as a service's would; piping them back would cost this process (the load generator) CPU.
@@ -91,7 +91,7 @@ async function spawnServer(args: string[], env: NodeJS.ProcessEnv, health: (port
   };
 }
 
-function startBare(): Promise<Server> {
+export function startBare(): Promise<Server> {
   return spawnServer([path.join(ROOT, 'dist', 'bench', 'bare-fastify.js')], {}, (port) => `http://127.0.0.1:${port}/nothing`);
 }
 
@@ -186,7 +186,7 @@ async function ingestMany(connections: number, events: number, bare: LoadFigures
 }
 
 /** Collects the eventId of each `processed` answer. */
-function collectEventId(into: Set<string>): (body: string) => void {
+export function collectEventId(into: Set<string>): (body: string) => void {
   return (body) => {
     const answer = JSON.parse(body) as { status?: string; eventId?: string };
     if (answer.status === 'processed' && answer.eventId) into.add(answer.eventId);

@@ -10,7 +10,7 @@ import { benchBurst, benchListener } from './listener.js';
 import { benchStartup } from './startup.js';
 
 const quick = process.env.BENCH_QUICK === '1';
-const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['listener', 'burst', 'startup', 'upload']);
+const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['listener', 'postgres', 'burst', 'startup', 'upload']);
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -33,6 +33,20 @@ if (wanted.has('listener')) {
   row('listener', `${m.connections} conn: p50 / p99 ms; stored once`, `${m.listener.p50} / ${m.listener.p99}; ${m.storedExactlyOnce}`, `${m.bare.p50} / ${m.bare.p99}`, '', '');
   row('duplicates', 'events/s (idempotent path)', String(r.duplicates.reqPerSec), `${r.bare.reqPerSec} bare fastify`, pct(r.duplicatesRatioToBare), `≥ 50 %: ${ok(r.duplicatesRatioToBare >= 0.5)}`);
   row('duplicates', 'latency p50 / p99 ms', `${r.duplicates.p50} / ${r.duplicates.p99}`, '', '', '');
+}
+
+if (wanted.has('postgres')) {
+  process.stderr.write('postgres: bare fastify, then vidpipe listen on PostgreSQL (one instance, then two on one database)…\n');
+  const { benchPostgres } = await import('./postgres.js');
+  const r = await benchPostgres(quick ? { events: 6_000, bareSeconds: 3 } : {});
+  results.postgres = r;
+  if ('skipped' in r) row('postgres', 'skipped', r.skipped, '', '', '');
+  else {
+    row('postgres', `1 instance: events/s (${r.connections} conn, durable)`, String(r.one.reqPerSec), `${r.bare.reqPerSec} bare fastify`, pct(r.one.ratioToBare), `≥ 15 %: ${ok(r.one.ratioToBare >= 0.15)}`);
+    row('postgres', '1 instance: p50 / p99 ms; non-2xx; stored once', `${r.one.p50} / ${r.one.p99}; ${r.one.non2xx}; ${r.one.storedExactlyOnce}`, `${r.bare.p50} / ${r.bare.p99}`, '', '');
+    row('postgres', `2 instances, 1 database: events/s (${r.connections} conn)`, String(r.two.reqPerSec), `${r.bare.reqPerSec} bare fastify`, pct(r.two.ratioToBare), '');
+    row('postgres', '2 instances: p99 ms; non-2xx; stored once', `${r.two.p99}; ${r.two.non2xx}; ${r.two.storedExactlyOnce}`, '', '', '');
+  }
 }
 
 if (wanted.has('burst')) {
