@@ -4,6 +4,7 @@
  * SQLite, the default (nothing to install). Each adapter is imported only when chosen, so the SQLite path never loads
  * the PostgreSQL driver and the reverse.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ListenerStore } from '../listener/core/store-port.js';
@@ -77,13 +78,20 @@ export interface OpenStoreOptions {
   /** SQLite: commits on a worker thread (default) or inline. */
   writer?: 'inline' | 'auto';
   clock?: () => number;
+  /** An operator's verb on an existing database: a missing SQLite file is an error, not a new database. */
+  mustExist?: boolean;
 }
 
 export async function openStore(location: DatabaseLocation, options: OpenStoreOptions = {}): Promise<ListenerStore> {
+  const { mustExist, ...rest } = options;
   if (location.engine === 'sqlite') {
+    if (mustExist && !existsSync(location.path))
+      throw new UsageError('DB_NOT_FOUND', `There is no database at ${location.path}.`, {
+        hint: 'Run this where `vidpipe listen` runs, or pass its database with --db PATH / --database URL (env VIDPIPE_DATABASE_URL).',
+      });
     const { SqliteStore } = await import('./sqlite/sqlite-store.js');
-    return SqliteStore.open({ path: location.path, createDirectory: location.isDefault, ...options });
+    return SqliteStore.open({ path: location.path, createDirectory: location.isDefault && !mustExist, ...rest });
   }
   const { PostgresStore } = await import('./postgres/postgres-store.js');
-  return PostgresStore.open({ url: location.url, redacted: location.redacted, schema: location.schema, ...options });
+  return PostgresStore.open({ url: location.url, redacted: location.redacted, schema: location.schema, ...rest });
 }

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { registerInit } from './init.js';
 import { registerListen } from './listen.js';
+import { registerNotifications } from './notifications.js';
 import { registerPolicy } from './policy.js';
 import { registerSetup } from './setup.js';
 import { registerSimulateComplete } from './simulate-complete.js';
@@ -20,5 +21,6 @@ export function registerCommands(program: Command): void {
   registerPolicy(program);
   registerUpload(program);
   registerListen(program);
+  registerNotifications(program);
   registerSimulateComplete(program);
 }

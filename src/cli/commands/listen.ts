@@ -4,32 +4,28 @@
  * lives in src/listener/server.ts and is imported only when the verb runs.
  */
 import type { Command } from 'commander';
-import path from 'node:path';
 import { DEFAULT_AUTH_HEADER, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_LISTENER_PATH, DEFAULT_SIMULATOR_SOURCE, loadConfig } from '../../config/config.js';
 import { secretsPathFor } from '../../config/secrets.js';
 import { UsageError } from '../../errors.js';
 import { commandContext, parseInteger } from '../context.js';
+import { addDatabaseOptions, resolveDatabase, type DatabaseFlags } from '../database-option.js';
 
-interface ListenFlags {
+interface ListenFlags extends DatabaseFlags {
   port?: string;
   host?: string;
-  db?: string;
-  database?: string;
   authHeader?: string;
   insecureNoAuth?: boolean;
 }
 
 export function registerListen(program: Command): void {
-  program
+  const cmd = program
     .command('listen')
     .description(`run the endpoint EventBridge posts MediaConvert events to (POST ${DEFAULT_LISTENER_PATH})`)
     .option('--port <n>', 'port to listen on (env PORT; default 3000)')
     .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1)')
-    .option('--database <url>', 'database: postgres://user:pass@host/db, sqlite:PATH or a file path (env VIDPIPE_DATABASE_URL; default ./vidpipe.db)')
-    .option('--db <path>', 'SQLite database file (env VIDPIPE_DB); same as --database PATH')
     .option('--auth-header <name>', `header carrying the API key (default: the config's listener.authHeader, else ${DEFAULT_AUTH_HEADER})`)
-    .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)')
-    .action(async (flags: ListenFlags, cmd: Command) => {
+    .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)');
+  addDatabaseOptions(cmd).action(async (flags: ListenFlags, cmd: Command) => {
       const { globals, out } = commandContext(cmd);
       const env = process.env;
       const config = await loadConfig(globals.configPath);
@@ -37,21 +33,8 @@ export function registerListen(program: Command): void {
       const portText = String(pick(flags.port, env.PORT, config?.listen?.port, DEFAULT_LISTEN_PORT));
       const port = parseInteger(portText, flags.port !== undefined ? '--port' : env.PORT ? 'PORT' : 'listen.port', 0, 65535);
       const host = String(pick(flags.host, env.HOST, config?.listen?.host, DEFAULT_LISTEN_HOST));
-      const { parseDatabaseLocation, describeLocation } = await import('../../store/open-store.js');
-      if (flags.database && flags.db) throw new UsageError('BAD_DATABASE', 'Pass --database or --db, not both.', { hint: '--db PATH is the same as --database PATH.' });
-      // A relative path in the config is relative to the config file, not to wherever the command runs.
-      const configDir = path.dirname(globals.configPath);
-      const fromConfig = config?.listen?.database ?? config?.listen?.db;
-      if (config?.listen?.database && /^postgres(ql)?:\/\/[^/@]*:[^/@]+@/i.test(config.listen.database))
-        throw new UsageError('SECRET_IN_CONFIG', `listen.database in ${globals.configPath} contains a password.`, {
-          hint: 'The config is meant for version control: remove the password and give it in VIDPIPE_DATABASE_URL, PGPASSWORD or ~/.pgpass.',
-        });
-      const given = flags.database || flags.db || env.VIDPIPE_DATABASE_URL || env.VIDPIPE_DB;
-      const database = given
-        ? parseDatabaseLocation(given)
-        : fromConfig
-          ? parseDatabaseLocation(fromConfig, { baseDir: configDir })
-          : parseDatabaseLocation('vidpipe.db', { isDefault: true });
+      const { describeLocation } = await import('../../store/open-store.js');
+      const database = resolveDatabase(flags, env, config, globals.configPath);
       const header = String(pick(flags.authHeader, config?.listener.authHeader, DEFAULT_AUTH_HEADER));
       if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/.test(header))
         throw new UsageError('BAD_HEADER_NAME', `--auth-header "${header}" is not a valid HTTP header name.`);

@@ -63,6 +63,24 @@ export interface ListVideosQuery {
   cursor?: string;
 }
 
+/** A notification as `vidpipe notifications` lists it: with its job's post. */
+export interface NotificationListItem extends Notification {
+  postId: string | null;
+}
+
+export interface NotificationQuery {
+  ids?: readonly number[];
+  states?: readonly NotificationState[];
+  jobId?: string;
+  limit: number;
+}
+
+/** What to send again: these ids, and/or every row in these states. */
+export interface RequeueSelection {
+  ids?: readonly number[];
+  states?: readonly ('failed' | 'skipped')[];
+}
+
 /** A notification handed to one notifier until `leaseUntil`; settling it needs the same owner. */
 export interface ClaimedNotification extends Notification {
   owner: string;
@@ -117,6 +135,13 @@ export interface ListenerStore {
     outcome: { state: 'sent' | 'failed' | 'skipped'; attempted: boolean; error?: string } | { state: 'retry'; at: number; error: string },
     now: number,
   ): Promise<boolean>;
+  /** Newest first (operators' view: `vidpipe notifications`). */
+  listNotifications(query: NotificationQuery): Promise<NotificationListItem[]>;
+  /**
+   * Puts failed or skipped rows back to pending, due now, with a fresh retry horizon (attempts and the last error are
+   * kept). Sent rows are never re-sent; pending ones are left as they are. Returns the ids requeued.
+   */
+  requeueNotifications(selection: RequeueSelection, now: number): Promise<number[]>;
   /**
    * A named lease held by one owner at a time (the single Slack sender): taken when free or expired, renewed by its
    * holder. Returns whether `owner` holds it until now + ttlMs.

@@ -31,8 +31,11 @@ import {
   type ListenerStore,
   type ListVideosQuery,
   type Notification,
+  type NotificationListItem,
+  type NotificationQuery,
   type Post,
   type Readiness,
+  type RequeueSelection,
   type VideoPage,
 } from '../../listener/core/store-port.js';
 import { BatchWriter, type Committer, type EventOutcome, type EventToWrite } from '../batch-writer.js';
@@ -300,6 +303,44 @@ export class PostgresStore implements ListenerStore {
 
   async notificationsForJob(jobId: string): Promise<Notification[]> {
     return (await this.query<Record<string, unknown>>(`SELECT * FROM ${this.S}.outbox WHERE job_id = $1 ORDER BY id`, [jobId])).rows.map(notificationFromRow);
+  }
+
+  async listNotifications(query: NotificationQuery): Promise<NotificationListItem[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.ids?.length) {
+      params.push(query.ids);
+      where.push(`o.id = ANY($${params.length})`);
+    }
+    if (query.states?.length) {
+      params.push(query.states);
+      where.push(`o.state = ANY($${params.length})`);
+    }
+    if (query.jobId) {
+      params.push(query.jobId);
+      where.push(`o.job_id = $${params.length}`);
+    }
+    params.push(query.limit);
+    const rows = (
+      await this.query<Record<string, unknown>>(
+        `SELECT o.*, j.post_id FROM ${this.S}.outbox o JOIN ${this.S}.jobs j ON j.job_id = o.job_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY o.id DESC LIMIT $${params.length}`,
+        params,
+      )
+    ).rows;
+    return rows.map((r) => ({ ...notificationFromRow(r), postId: (r.post_id as string | null) ?? null }));
+  }
+
+  async requeueNotifications(selection: RequeueSelection, now: number): Promise<number[]> {
+    if (!selection.ids?.length && !selection.states?.length) return [];
+    const rows = (
+      await this.query<{ id: number }>(
+        `UPDATE ${this.S}.outbox SET state = 'pending', next_attempt_at = $1, first_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+         WHERE state IN ('failed', 'skipped') AND (id = ANY($2) OR state = ANY($3)) RETURNING id`,
+        [now, selection.ids ?? [], selection.states ?? []],
+      )
+    ).rows;
+    return rows.map((r) => r.id).sort((a, b) => a - b);
   }
 
   async claimNotification(owner: string, now: number, leaseMs: number): Promise<ClaimedNotification | undefined> {

@@ -14,7 +14,10 @@ import {
   type JobEventRow,
   type ListVideosQuery,
   type Notification,
+  type NotificationListItem,
+  type NotificationQuery,
   type Post,
+  type RequeueSelection,
   type VideoPage,
 } from '../../listener/core/store-port.js';
 import { JOB_COLUMNS, jobFromRow, jobToParams, notificationFromRow, postFromRow, type JobRow } from '../rows.js';
@@ -189,6 +192,52 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
 
     notificationsForJob(jobId: string): Notification[] {
       return s.outboxForJob.all(jobId).map(notificationFromRow);
+    },
+
+    listNotifications(query: NotificationQuery): NotificationListItem[] {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.ids?.length) {
+        where.push(`o.id IN (${query.ids.map(() => '?').join(', ')})`);
+        params.push(...query.ids);
+      }
+      if (query.states?.length) {
+        where.push(`o.state IN (${query.states.map(() => '?').join(', ')})`);
+        params.push(...query.states);
+      }
+      if (query.jobId) {
+        where.push('o.job_id = ?');
+        params.push(query.jobId);
+      }
+      params.push(query.limit);
+      const rows = db
+        .prepare<unknown[], Record<string, unknown>>(
+          `SELECT o.*, j.post_id FROM outbox o JOIN jobs j ON j.job_id = o.job_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY o.id DESC LIMIT ?`,
+        )
+        .all(...params);
+      return rows.map((r) => ({ ...notificationFromRow(r), postId: (r.post_id as string | null) ?? null }));
+    },
+
+    requeueNotifications(selection: RequeueSelection, now: number): number[] {
+      const or: string[] = [];
+      const params: unknown[] = [now];
+      if (selection.ids?.length) {
+        or.push(`id IN (${selection.ids.map(() => '?').join(', ')})`);
+        params.push(...selection.ids);
+      }
+      if (selection.states?.length) {
+        or.push(`state IN (${selection.states.map(() => '?').join(', ')})`);
+        params.push(...selection.states);
+      }
+      if (!or.length) return [];
+      return db
+        .prepare<unknown[], { id: number }>(
+          `UPDATE outbox SET state = 'pending', next_attempt_at = ?, first_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+           WHERE state IN ('failed', 'skipped') AND (${or.join(' OR ')}) RETURNING id`,
+        )
+        .all(...params)
+        .map((r) => r.id)
+        .sort((a, b) => a - b);
     },
 
     claimNotification(owner: string, now: number, leaseMs: number): ClaimedNotification | undefined {

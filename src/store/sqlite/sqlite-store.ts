@@ -16,8 +16,11 @@ import type {
   ListenerStore,
   ListVideosQuery,
   Notification,
+  NotificationListItem,
+  NotificationQuery,
   Post,
   Readiness,
+  RequeueSelection,
   VideoPage,
 } from '../../listener/core/store-port.js';
 import { BatchWriter } from '../batch-writer.js';
@@ -113,6 +116,14 @@ export class SqliteStore implements ListenerStore {
 
   async notificationsForJob(jobId: string): Promise<Notification[]> {
     return this.read(() => this.q.notificationsForJob(jobId));
+  }
+
+  async listNotifications(query: NotificationQuery): Promise<NotificationListItem[]> {
+    return this.read(() => this.q.listNotifications(query));
+  }
+
+  async requeueNotifications(selection: RequeueSelection, now: number): Promise<number[]> {
+    return this.read(() => this.q.requeueNotifications(selection, now));
   }
 
   async claimNotification(owner: string, now: number, leaseMs: number): Promise<ClaimedNotification | undefined> {
