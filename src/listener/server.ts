@@ -11,6 +11,7 @@ import { openStore, parseDatabaseLocation, type DatabaseLocation } from '../stor
 import { buildListener, type ListenerDeps } from './http/app.js';
 import type { AuthConfig } from './http/auth.js';
 import { StoreUnavailableError, type ListenerStore } from './core/store-port.js';
+import { Forwarder, type ForwarderOptions } from './notify/forwarder.js';
 import { NO_WEBHOOK_REASON, SlackNotifier, type SlackNotifierOptions } from './notify/slack-notifier.js';
 
 export interface ListenerOptions {
@@ -30,6 +31,8 @@ export interface ListenerOptions {
   writer?: 'inline' | 'auto';
   /** Overrides for the Slack notifier (tests shorten its intervals, inject a clock and a random). */
   notifier?: Partial<Omit<SlackNotifierOptions, 'store' | 'webhookUrl' | 'logger'>>;
+  /** `--forward-to`: relay every new event to the user's app (url, headers; tests shorten intervals). */
+  forward?: Omit<ForwarderOptions, 'store' | 'logger'>;
 }
 
 export interface RunningListener {
@@ -39,6 +42,7 @@ export interface RunningListener {
   app: FastifyInstance;
   store: ListenerStore;
   notifier: SlackNotifier;
+  forwarder: Forwarder | undefined;
   /** Stop accepting, finish in-flight requests, stop the notifier, flush the writer, close the database. */
   close(): Promise<void>;
 }
@@ -84,16 +88,23 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     store = await openStore(location, {
       ...(options.slackWebhookUrl ? {} : { skipNotificationsReason: NO_WEBHOOK_REASON }),
       ...(options.writer ? { writer: options.writer } : {}),
+      ...(options.forward ? { forwardEvents: true } : {}),
     });
   } catch (err) {
     await app.close().catch(() => undefined);
     throw err;
   }
   const notifier = new SlackNotifier({ ...options.notifier, store, webhookUrl: options.slackWebhookUrl, logger: app.log });
-  store.onCommit(() => notifier.wake());
+  const forwarder = options.forward ? new Forwarder({ ...options.forward, store, logger: app.log }) : undefined;
+  store.onCommit(() => {
+    notifier.wake();
+    forwarder?.wake();
+  });
   deps.store = store;
   deps.readiness?.push(() => notifier.readiness());
+  if (forwarder) deps.readiness?.push(() => forwarder.readiness());
   notifier.start();
+  forwarder?.start();
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -106,11 +117,12 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     app,
     store,
     notifier,
+    forwarder,
     close() {
       closing ??= (async () => {
         // fastify.close() stops accepting and waits for in-flight requests, whose writes the writer commits.
         await app.close();
-        await notifier.stop();
+        await Promise.all([notifier.stop(), forwarder?.stop()]);
         await store.close();
       })();
       return closing;

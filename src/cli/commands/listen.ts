@@ -5,12 +5,36 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_AUTH_HEADER, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_LISTENER_PATH, DEFAULT_SIMULATOR_SOURCE, loadConfig } from '../../config/config.js';
-import { secretsPathFor } from '../../config/secrets.js';
+import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../../config/secrets.js';
 import { UsageError } from '../../errors.js';
-import { commandContext, parseInteger } from '../context.js';
+import { commandContext, parseInteger, parseUrl } from '../context.js';
 import { addDatabaseOptions, resolveDatabase, type DatabaseFlags } from '../database-option.js';
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** "Name: value" → [name, value]; values are secrets (never echoed back). */
+function parseForwardHeader(text: string): [string, string] {
+  const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}):\s*(.*)$/.exec(text);
+  if (!m || /[\r\n]/.test(m[2] as string))
+    throw new UsageError('BAD_FORWARD_HEADER', `--forward-header must look like "Name: value" (got a value starting "${text.slice(0, Math.min(12, text.indexOf(':') + 1 || 12))}…").`, {
+      hint: 'For example --forward-header "Authorization: Bearer …".',
+    });
+  return [m[1] as string, m[2] as string];
+}
+
+/** The forward URL as shown: any userinfo or query string may carry a secret. */
+function redactUrlForDisplay(text: string): string {
+  const url = new URL(text);
+  if (url.username || url.password) url.username = url.password = '***';
+  if (url.search) url.search = '?…';
+  return url.toString();
+}
+
 interface ListenFlags extends DatabaseFlags {
+  forwardTo?: string;
+  forwardHeader?: string[];
   port?: string;
   host?: string;
   authHeader?: string;
@@ -24,7 +48,9 @@ export function registerListen(program: Command): void {
     .option('--port <n>', 'port to listen on (env PORT; default 3000)')
     .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1)')
     .option('--auth-header <name>', `header carrying the API key (default: the config's listener.authHeader, else ${DEFAULT_AUTH_HEADER})`)
-    .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)');
+    .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)')
+    .option('--forward-to <url>', "relay every new event to your app, as an API destination would (durable, retried, in order per job)")
+    .option('--forward-header <header>', 'a header for --forward-to, "Name: value" (repeatable; replaces the default auth header of that name)', collect, []);
   addDatabaseOptions(cmd).action(async (flags: ListenFlags, cmd: Command) => {
       const { globals, out } = commandContext(cmd);
       const env = process.env;
@@ -33,6 +59,9 @@ export function registerListen(program: Command): void {
       const portText = String(pick(flags.port, env.PORT, config?.listen?.port, DEFAULT_LISTEN_PORT));
       const port = parseInteger(portText, flags.port !== undefined ? '--port' : env.PORT ? 'PORT' : 'listen.port', 0, 65535);
       const host = String(pick(flags.host, env.HOST, config?.listen?.host, DEFAULT_LISTEN_HOST));
+      const forwardTo = flags.forwardTo ? parseUrl(flags.forwardTo, '--forward-to').toString() : undefined;
+      const forwardHeaders = (flags.forwardHeader ?? []).map(parseForwardHeader);
+      if (forwardHeaders.length && !forwardTo) throw new UsageError('BAD_FORWARD_HEADER', '--forward-header needs --forward-to.');
       const { describeLocation } = await import('../../store/open-store.js');
       const database = resolveDatabase(flags, env, config, globals.configPath);
       const header = String(pick(flags.authHeader, config?.listener.authHeader, DEFAULT_AUTH_HEADER));
@@ -59,6 +88,15 @@ export function registerListen(program: Command): void {
         processedSources: [config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE],
         slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
         logLevel: globals.verbosity === 'verbose' ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info',
+        ...(forwardTo
+          ? {
+              forward: {
+                url: forwardTo,
+                // The connection's auth header (this listener's own credentials), then --forward-header values.
+                headers: { ...(auth.config.insecure ? {} : clientAuthHeaders(clientCredentials({ env, secretsFile }), header)), ...Object.fromEntries(forwardHeaders) },
+              },
+            }
+          : {}),
       });
 
       // Before the start-up lines: a signal sent the moment they appear must find its handler installed.
@@ -75,6 +113,7 @@ export function registerListen(program: Command): void {
           `\nNo credentials were configured, so a new API key was generated and saved to ${secretsFile} (mode 0600).\n` +
             `Send it in the ${header} header. It is shown only this once:\n\n  ${auth.generatedKey}\n\n`,
         );
+      if (forwardTo) out.info(`forwarding: every new event to ${redactUrlForDisplay(forwardTo)}${forwardHeaders.length ? ` with ${forwardHeaders.map(([k]) => k).join(', ')}` : ''}`);
       out.info(`slack: ${env.SLACK_WEBHOOK_URL ? 'notifications on (SLACK_WEBHOOK_URL)' : 'off (set SLACK_WEBHOOK_URL); notifications are recorded as skipped'}`);
       out.info('read API: GET /api/videos, /api/videos/:jobId, /api/posts/:id · health: /healthz, /readyz · Ctrl-C to stop');
 
