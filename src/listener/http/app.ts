@@ -8,11 +8,9 @@
  * other 4xx to the dead-letter queue. So: a bad event is 400 (retrying cannot fix it), a busy database is 503 with
  * Retry-After, and bad input is never a 500.
  */
-import { Ajv, type ErrorObject } from 'ajv';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { DEFAULT_LISTENER_PATH } from '../../config/config.js';
-import { EventFieldError, normaliseEvent } from '../../events/normalise.js';
-import { listenerBodySchema } from '../../events/schema.js';
+import { createEventParser } from '../../events/parse-event.js';
 import { ingestEvent } from '../core/ingest.js';
 import { BadCursorError, StoreUnavailableError, type ListenerStore, type Readiness } from '../core/store-port.js';
 import { createAuthenticator, type AuthConfig } from './auth.js';
@@ -44,18 +42,6 @@ class HttpError extends Error {
   ) {
     super(message);
   }
-}
-
-/** `body.detail.jobId must match pattern "…"`: the field a sender has to fix. */
-export function describeBodyError(e: ErrorObject | undefined): string {
-  if (!e) return 'body is invalid';
-  const where = `body${e.instancePath.replace(/\//g, '.').replace(/~1/g, '/').replace(/~0/g, '~')}`;
-  const p = e.params as Record<string, unknown>;
-  if (e.keyword === 'required') return `${where}.${String(p.missingProperty)} is required`;
-  if (e.keyword === 'dependencies')
-    return `${where}.${String(p.missingProperty)} is required when ${String(p.property)} is present (send the whole EventBridge envelope, or only {"detail": …})`;
-  if (e.keyword === 'enum') return `${where} must be one of ${(p.allowedValues as unknown[]).join(', ')}`;
-  return `${where} ${e.message ?? 'is invalid'}`;
 }
 
 export function buildListener(deps: ListenerDeps): FastifyInstance {
@@ -100,10 +86,8 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     parseJson(req, body as string, done);
   });
 
-  const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
-  const validateBody = ajv.compile(listenerBodySchema);
+  const parseEvent = createEventParser({ processedSources: deps.processedSources });
   const authenticate = createAuthenticator(deps.auth);
-  const processedSources = deps.processedSources;
 
   app.addHook('onRequest', async (req, reply) => {
     if (closing) {
@@ -148,15 +132,9 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   app.post(DEFAULT_LISTENER_PATH, async (req) => {
-    const body = req.body;
-    if (!validateBody(body)) throw new HttpError(400, 'bad_request', describeBodyError(validateBody.errors?.[0]));
-    let event;
-    try {
-      event = normaliseEvent(body as unknown as Record<string, unknown>, { processedSources });
-    } catch (err) {
-      if (err instanceof EventFieldError) throw new HttpError(400, 'bad_request', err.message);
-      throw err;
-    }
+    const parsed = parseEvent(req.body);
+    if (!parsed.ok) throw new HttpError(400, 'bad_request', parsed.message);
+    const event = parsed.event;
     const result = await ingestEvent(event, { store: deps.store }, bodyText.get(req));
     // A redelivery is routine (EventBridge delivers at least once) and the cheapest path to serve: debug level.
     req.log[result.status === 'duplicate' ? 'debug' : 'info'](
