@@ -11,6 +11,9 @@ import { registerSimulateComplete } from './simulate-complete.js';
 import { registerStatus } from './status.js';
 import { registerTeardown } from './teardown.js';
 import { registerUpload } from './upload.js';
+import { registerDoctor } from './doctor.js';
+import { registerDlq } from './dlq.js';
+import { registerReplay } from './replay.js';
 
 export function registerCommands(program: Command): void {
   registerInit(program);
@@ -21,4 +24,7 @@ export function registerCommands(program: Command): void {
   registerUpload(program);
   registerListen(program);
   registerSimulateComplete(program);
+  registerDoctor(program);
+  registerDlq(program);
+  registerReplay(program);
 }
