@@ -193,6 +193,26 @@ describe.runIf(motoAvailable() && builtCliAvailable() && opensslAvailable())('vi
     expect(report.exitCode).toBe(4);
   }, 30_000);
 
+  it('a read AWS denies (moto never enforces IAM: the denial is injected in-process) fails that check as a permission problem, exit 3, and the others still run', async () => {
+    const { AwsAccessError } = await import('../../src/errors.js');
+    const modules = RESOURCES.map((m) =>
+      m.id === 'rule-target'
+        ? {
+            ...m,
+            observe: async () => {
+              throw new AwsAccessError('AWS_ACCESS_DENIED', 'AWS denied events:ListTargetsByRule on doc-mediaconvert-events.', { hint: 'Allow events:ListTargetsByRule for your identity' });
+            },
+          }
+        : m,
+    );
+    const report = await runDoctor({ config, configPath: configPath(), aws, modules, listenerUrl: new URL(listener.url) });
+    const target = report.checks.find((c) => c.id === 'rule-target')!;
+    expect(target).toMatchObject({ status: 'fail', access: true });
+    expect(target.saw).toContain('events:ListTargetsByRule');
+    expect(report.exitCode).toBe(3);
+    expect(report.checks.find((c) => c.id === 'listener-auth')?.status).toBe('ok');
+  }, 30_000);
+
   it("warns with the trigger's last ERROR log lines, an alarm in ALARM naming its metric, and dead letters pointing to `vidpipe dlq`", async () => {
     const logs = new CloudWatchLogsClient(client());
     const group = '/aws/lambda/doc-upload-trigger';

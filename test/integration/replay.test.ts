@@ -107,7 +107,7 @@ describe.runIf(motoAvailable() && builtCliAvailable())('archive and vidpipe repl
     expect(videoAfter.eventCount).toBe(videoBefore.eventCount + entries.length);
     expect(await post()).toEqual(postBefore);
     // moto gives a replayed event a new id, so the listener's inbox records it (with its replay-name) beside the original.
-    expect(after.inbox).toBe(before.inbox + entries.length);
+    expect(after.inbox).toBe(before.inbox! + entries.length);
     const replayNames = db.prepare('SELECT body FROM inbox').all().map((r) => (JSON.parse((r as { body: string }).body) as { 'replay-name'?: string })['replay-name']);
     expect(replayNames.filter((n) => n === doc.name)).toHaveLength(entries.length);
     db.close();

@@ -26,7 +26,12 @@ async function openQueue(command: Command, opts: Record<string, unknown>) {
 }
 
 export function registerDlq(program: Command): void {
-  const dlqCmd = program.command('dlq').description('the dead-letter queue: events EventBridge could not deliver (list, show, redrive)');
+  const dlqCmd = program
+    .command('dlq')
+    .description('the dead-letter queue: events EventBridge could not deliver (list, show, redrive)')
+    .action(() => {
+      throw new UsageError('DLQ_WHAT', 'Say what to do with the dead-letter queue: `vidpipe dlq list`, `vidpipe dlq show ID` or `vidpipe dlq redrive`.');
+    });
 
   const list = dlqCmd.command('list').description('dead letters grouped by the error EventBridge recorded, with counts, oldest and newest');
   addAwsOptions(list).action(async (_o: unknown, command: Command) => {
