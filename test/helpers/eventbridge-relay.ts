@@ -5,7 +5,7 @@
  * body — the event, as EventBridge would send it — to the listener with an API destination's headers and key.
  * What the listener answered is kept for the test to read.
  */
-import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EventBridgeClient, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { EVENTBRIDGE_HEADERS, LISTENER_PATH } from './listener.js';
 
@@ -24,7 +24,20 @@ export interface Relay {
 
 const TARGET_ID = 'test-relay';
 
-export async function startRelay(options: { endpoint: string; region: string; rule: string; listenerUrl: string; headers: Record<string, string> }): Promise<Relay> {
+export interface RelayOptions {
+  endpoint: string;
+  region: string;
+  rule: string;
+  listenerUrl: string;
+  headers: Record<string, string>;
+  /**
+   * Instead of delivering, give up on each event as EventBridge does after its retries: write it to this dead-letter
+   * queue with the message attributes EventBridge sets (eb-rule-dlq.html). moto never dead-letters on its own.
+   */
+  deadLetter?: { queueUrl: string; errorCode: string; errorMessage: string };
+}
+
+export async function startRelay(options: RelayOptions): Promise<Relay> {
   const client = { endpoint: options.endpoint, region: options.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   const sqs = new SQSClient(client);
   const eb = new EventBridgeClient(client);
@@ -37,6 +50,19 @@ export async function startRelay(options: { endpoint: string; region: string; ru
     while (running) {
       const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 })).catch(() => undefined);
       for (const m of out?.Messages ?? []) {
+        if (options.deadLetter) {
+          const attr = (v: string) => ({ DataType: 'String', StringValue: v });
+          await sqs.send(
+            new SendMessageCommand({
+              QueueUrl: options.deadLetter.queueUrl,
+              MessageBody: m.Body!,
+              MessageAttributes: { ERROR_CODE: attr(options.deadLetter.errorCode), ERROR_MESSAGE: attr(options.deadLetter.errorMessage), RULE_ARN: attr(options.rule) },
+            }),
+          );
+          answers.push({ status: 0, body: 'dead-lettered', event: JSON.parse(m.Body!) as Record<string, unknown> });
+          await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle! }));
+          continue;
+        }
         const res = await fetch(`${options.listenerUrl}${LISTENER_PATH}`, { method: 'POST', headers: { ...EVENTBRIDGE_HEADERS, ...options.headers }, body: m.Body! });
         answers.push({ status: res.status, body: await res.text(), event: JSON.parse(m.Body!) as Record<string, unknown> });
         await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle! }));

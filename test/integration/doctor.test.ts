@@ -17,7 +17,7 @@ import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, Pu
 import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { PutBucketNotificationConfigurationCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetQueueUrlCommand, PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsContext, type AwsContext } from '../../src/aws/context.js';
 import { defaultConfig, type VidpipeConfig } from '../../src/config/config.js';
 import { writeSecrets } from '../../src/config/secrets.js';
@@ -272,6 +272,33 @@ describe.runIf(motoAvailable() && builtCliAvailable() && opensslAvailable())('vi
     expect(doc.trace).toMatchObject({ ok: false, lastSeen: 'PutEvents (accepted by EventBridge)' });
     expect(doc.trace.hops.at(-1)).toMatchObject({ hop: 'listener', status: 'not seen' });
     expect(stderr).toContain('did not reach the listener');
+  }, 60_000);
+
+  it('--trace sees the event land in the dead-letter queue and names the error EventBridge recorded', async () => {
+    const sqs = new SQSClient(client());
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'doc-events-dlq' }));
+    const relay = await startRelay({
+      endpoint: moto.endpoint,
+      region: MOTO_REGION,
+      rule: 'doc-mediaconvert-events',
+      listenerUrl: listener.url,
+      headers: {},
+      deadLetter: { queueUrl: QueueUrl!, errorCode: 'SDK_CLIENT_ERROR', errorMessage: 'Unable to invoke ApiDestination endpoint: The request failed because the endpoint returned 401' },
+    });
+    try {
+      const { code, doc } = await doctor('--trace', '--timeout', '20');
+      expect(code).toBe(4);
+      expect(doc.trace).toMatchObject({ ok: false, lastSeen: 'dead-letter queue' });
+      expect(doc.trace.hops.at(-1)).toMatchObject({ hop: 'dead-letter queue', status: 'failed', detail: expect.stringContaining('SDK_CLIENT_ERROR: Unable to invoke ApiDestination endpoint') });
+      expect(doc.trace.fix).toContain('vidpipe dlq');
+      // Peeking took nothing: the dead letter is still there for `vidpipe dlq`.
+      const left = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+      expect(left.Messages?.some((m) => m.Body!.includes(doc.trace.jobId))).toBe(true);
+    } finally {
+      await relay.stop();
+      await sqs.send(new PurgeQueueCommand({ QueueUrl }));
+      sqs.destroy();
+    }
   }, 60_000);
 
   it('exits 3 when there are no AWS credentials, and still checks the listener', async () => {
