@@ -54,6 +54,15 @@ export interface VidpipeConfig {
   allowSimulatorSource: boolean;
   simulatorSource: string;
   alarmEmail?: string;
+  /** Days the EventBridge archive keeps the rule's events for `vidpipe replay` (default 7; 0 = no archive). */
+  archiveRetentionDays?: number;
+}
+
+export const DEFAULT_ARCHIVE_RETENTION_DAYS = 7;
+
+/** The archive's retention: the config's, else the default; 0 means no archive. */
+export function archiveRetentionDays(config: Pick<VidpipeConfig, 'archiveRetentionDays'>): number {
+  return config.archiveRetentionDays ?? DEFAULT_ARCHIVE_RETENTION_DAYS;
 }
 
 export const DEFAULT_SIMULATOR_SOURCE = 'vidpipe.simulator';
@@ -145,6 +154,8 @@ export const configSchema = {
     allowSimulatorSource: { type: 'boolean' },
     simulatorSource: { type: 'string', pattern: '^(?!aws\\.)[A-Za-z0-9._-]{1,256}$' },
     alarmEmail: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' },
+    // 0 turns the archive off. AWS would read RetentionDays 0 as "forever"; ten years is plenty for a replay.
+    archiveRetentionDays: { type: 'integer', minimum: 0, maximum: 3650 },
   },
 } as const;
 

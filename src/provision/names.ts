@@ -80,7 +80,17 @@ export const arns = {
   alarm: (c: ArnContext, name: string) => `arn:${p(c)}:cloudwatch:${c.region}:${c.accountId}:alarm:${name}`,
   jobTemplate: (c: ArnContext, name: string) => `arn:${p(c)}:mediaconvert:${c.region}:${c.accountId}:jobTemplates/${name}`,
   mediaconvert: (c: ArnContext, what: string) => `arn:${p(c)}:mediaconvert:${c.region}:${c.accountId}:${what}`,
+  archive: (c: ArnContext, name: string) => `arn:${p(c)}:events:${c.region}:${c.accountId}:archive/${name}`,
+  replay: (c: ArnContext, name: string) => `arn:${p(c)}:events:${c.region}:${c.accountId}:replay/${name}`,
 };
+
+/**
+ * The EventBridge archive of the rule's events on the default bus. Archive names are at most 48 characters
+ * (CreateArchive, ArchiveName length constraint): `<app>-events` fits any app name (≤ 32).
+ */
+export function archiveName(app: string): string {
+  return `${app}-events`;
+}
 
 /** The S3 → Lambda trigger's resources (trigger: 'lambda'). */
 export function triggerNames(app: string) {

@@ -12,6 +12,9 @@ import { registerSimulateComplete } from './simulate-complete.js';
 import { registerStatus } from './status.js';
 import { registerTeardown } from './teardown.js';
 import { registerUpload } from './upload.js';
+import { registerDoctor } from './doctor.js';
+import { registerDlq } from './dlq.js';
+import { registerReplay } from './replay.js';
 
 export function registerCommands(program: Command): void {
   registerInit(program);
@@ -23,4 +26,7 @@ export function registerCommands(program: Command): void {
   registerListen(program);
   registerNotifications(program);
   registerSimulateComplete(program);
+  registerDoctor(program);
+  registerDlq(program);
+  registerReplay(program);
 }
