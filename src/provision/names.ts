@@ -18,6 +18,10 @@ export interface ResourceNames {
   invokeRole: string;
   targetId: string;
   deadLetterQueue: string;
+  /** The queue the rule delivers to in SQS delivery (`setup --delivery sqs|both`); `listen --pull` reads it. */
+  eventQueue: string;
+  /** The rule's target id for that queue. */
+  queueTargetId: string;
   operatorPolicy: string;
   alarmTopic: string;
   alarmFailedInvocations: string;
@@ -37,6 +41,8 @@ export function resourceNames(config: Pick<VidpipeConfig, 'app' | 'inputBucket' 
     invokeRole: `${app}-eventbridge-invoke`,
     targetId: `${app}-listener`,
     deadLetterQueue: `${app}-events-dlq`,
+    eventQueue: `${app}-events`,
+    queueTargetId: `${app}-queue`,
     operatorPolicy: `${app}-operator`,
     alarmTopic: `${app}-alarms`,
     alarmFailedInvocations: `${app}-failed-invocations`,
