@@ -11,7 +11,10 @@ import { openStore, parseDatabaseLocation, type DatabaseLocation } from '../stor
 import { buildListener, type ListenerDeps } from './http/app.js';
 import type { AuthConfig } from './http/auth.js';
 import { StoreUnavailableError, type ListenerStore } from './core/store-port.js';
+import { createEventParser } from '../events/parse-event.js';
+import { ingestEvent } from './core/ingest.js';
 import { Forwarder, type ForwarderOptions } from './notify/forwarder.js';
+import { SqsPuller, type SqsPullerOptions } from './pull/sqs-puller.js';
 import { NO_WEBHOOK_REASON, SlackNotifier, type SlackNotifierOptions } from './notify/slack-notifier.js';
 
 export interface ListenerOptions {
@@ -33,6 +36,8 @@ export interface ListenerOptions {
   notifier?: Partial<Omit<SlackNotifierOptions, 'store' | 'webhookUrl' | 'logger'>>;
   /** `--forward-to`: relay every new event to the user's app (url, headers; tests shorten intervals). */
   forward?: Omit<ForwarderOptions, 'store' | 'logger'>;
+  /** `--pull`: receive events from an SQS queue; `endpoint` keeps the HTTP POST route too (default: off). */
+  pull?: Omit<SqsPullerOptions, 'parse' | 'ingest' | 'logger'> & { endpoint?: boolean };
 }
 
 export interface RunningListener {
@@ -43,6 +48,7 @@ export interface RunningListener {
   store: ListenerStore;
   notifier: SlackNotifier;
   forwarder: Forwarder | undefined;
+  puller: SqsPuller | undefined;
   /** Stop accepting, finish in-flight requests, stop the notifier, flush the writer, close the database. */
   close(): Promise<void>;
 }
@@ -68,6 +74,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     processedSources: options.processedSources,
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
     readiness: [],
+    endpoint: options.pull ? options.pull.endpoint === true : true,
   };
   const app = buildListener(deps);
 
@@ -103,8 +110,18 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   deps.store = store;
   deps.readiness?.push(() => notifier.readiness());
   if (forwarder) deps.readiness?.push(() => forwarder.readiness());
+  const puller = options.pull
+    ? new SqsPuller({
+        ...options.pull,
+        parse: createEventParser({ processedSources: options.processedSources }),
+        ingest: (event, text) => ingestEvent(event, { store }, text),
+        logger: app.log,
+      })
+    : undefined;
+  if (puller) deps.readiness?.push(() => puller.readiness());
   notifier.start();
   forwarder?.start();
+  puller?.start();
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -118,9 +135,12 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     store,
     notifier,
     forwarder,
+    puller,
     close() {
       closing ??= (async () => {
-        // fastify.close() stops accepting and waits for in-flight requests, whose writes the writer commits.
+        // The puller stops receiving and finishes (or hands back) its batch; fastify.close() stops accepting and waits
+        // for in-flight requests, whose writes the writer commits.
+        await puller?.stop();
         await app.close();
         await Promise.all([notifier.stop(), forwarder?.stop()]);
         await store.close();

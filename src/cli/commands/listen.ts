@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { DEFAULT_AUTH_HEADER, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_LISTENER_PATH, DEFAULT_SIMULATOR_SOURCE, loadConfig } from '../../config/config.js';
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../../config/secrets.js';
 import { UsageError } from '../../errors.js';
-import { commandContext, parseInteger, parseUrl } from '../context.js';
+import { openAwsSession } from '../aws-session.js';
+import { addAwsOptions, commandContext, parseInteger, parseUrl } from '../context.js';
 import { addDatabaseOptions, resolveDatabase, type DatabaseFlags } from '../database-option.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -33,6 +34,9 @@ function redactUrlForDisplay(text: string): string {
 }
 
 interface ListenFlags extends DatabaseFlags {
+  pull?: boolean;
+  queueUrl?: string;
+  http?: boolean;
   forwardTo?: string;
   forwardHeader?: string[];
   port?: string;
@@ -50,7 +54,11 @@ export function registerListen(program: Command): void {
     .option('--auth-header <name>', `header carrying the API key (default: the config's listener.authHeader, else ${DEFAULT_AUTH_HEADER})`)
     .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)')
     .option('--forward-to <url>', "relay every new event to your app, as an API destination would (durable, retried, in order per job)")
-    .option('--forward-header <header>', 'a header for --forward-to, "Name: value" (repeatable; replaces the default auth header of that name)', collect, []);
+    .option('--forward-header <header>', 'a header for --forward-to, "Name: value" (repeatable; replaces the default auth header of that name)', collect, [])
+    .option('--pull', 'receive events from the SQS queue of `setup --delivery sqs` instead of (or, with --http, besides) the HTTP endpoint')
+    .option('--queue-url <url>', 'the queue --pull reads (default: the config app\'s <app>-events queue)')
+    .option('--http', 'with --pull, also serve POST ' + DEFAULT_LISTENER_PATH);
+  addAwsOptions(cmd);
   addDatabaseOptions(cmd).action(async (flags: ListenFlags, cmd: Command) => {
       const { globals, out } = commandContext(cmd);
       const env = process.env;
@@ -62,6 +70,12 @@ export function registerListen(program: Command): void {
       const forwardTo = flags.forwardTo ? parseUrl(flags.forwardTo, '--forward-to').toString() : undefined;
       const forwardHeaders = (flags.forwardHeader ?? []).map(parseForwardHeader);
       if (forwardHeaders.length && !forwardTo) throw new UsageError('BAD_FORWARD_HEADER', '--forward-header needs --forward-to.');
+      if ((flags.queueUrl || flags.http) && !flags.pull) throw new UsageError('BAD_PULL', `${flags.queueUrl ? '--queue-url' : '--http'} goes with --pull.`, { hint: 'vidpipe listen --pull [--queue-url URL] [--http]' });
+      if (flags.queueUrl) parseUrl(flags.queueUrl, '--queue-url');
+      if (flags.pull && !flags.queueUrl && !config)
+        throw new UsageError('NO_QUEUE', 'listen --pull needs a queue: there is no vidpipe.config.json here to find it from.', {
+          hint: 'Pass --queue-url URL, or run in the folder where `vidpipe setup --delivery sqs` ran (or pass --config).',
+        });
       const { describeLocation } = await import('../../store/open-store.js');
       const database = resolveDatabase(flags, env, config, globals.configPath);
       const header = String(pick(flags.authHeader, config?.listener.authHeader, DEFAULT_AUTH_HEADER));
@@ -80,6 +94,25 @@ export function registerListen(program: Command): void {
         reload.onError = (err) => out.warn(`auth: ${err.message} Still accepting the previous credentials.`);
       }
 
+      // The queue: --queue-url, or the one setup --delivery sqs made for this config's app (GetQueueUrl).
+      const session = flags.pull ? openAwsSession(cmd.optsWithGlobals(), out, config?.region) : undefined;
+      let queueUrl = flags.queueUrl;
+      if (session && !queueUrl && config) {
+        const { resourceNames } = await import('../../provision/names.js');
+        const name = resourceNames(config).eventQueue;
+        const { GetQueueUrlCommand } = await import('@aws-sdk/client-sqs');
+        const { awsCall } = await import('../../aws/errors.js');
+        const sqs = await session.aws.sqs();
+        try {
+          queueUrl = (await awsCall({ action: 'sqs:GetQueueUrl', resource: name }, () => sqs.send(new GetQueueUrlCommand({ QueueName: name })))).QueueUrl;
+        } catch (err) {
+          session.close();
+          if ((err as { details?: { awsError?: string } }).details?.awsError?.match(/NonExistentQueue|QueueDoesNotExist/))
+            throw new UsageError('NO_QUEUE', `The queue ${name} does not exist.`, { hint: 'Run `vidpipe setup --delivery sqs` (or both), or pass --queue-url URL.' });
+          throw err;
+        }
+      }
+
       const server = await startListener({
         port,
         host,
@@ -88,6 +121,7 @@ export function registerListen(program: Command): void {
         processedSources: [config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE],
         slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
         logLevel: globals.verbosity === 'verbose' ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info',
+        ...(session && queueUrl ? { pull: { sqs: await session.aws.sqs(), queueUrl, endpoint: Boolean(flags.http) } } : {}),
         ...(forwardTo
           ? {
               forward: {
@@ -113,6 +147,7 @@ export function registerListen(program: Command): void {
           `\nNo credentials were configured, so a new API key was generated and saved to ${secretsFile} (mode 0600).\n` +
             `Send it in the ${header} header. It is shown only this once:\n\n  ${auth.generatedKey}\n\n`,
         );
+      if (queueUrl) out.info(`pulling: ${queueUrl} (long polls of 20 s, batches of 10)${flags.http ? '' : `; POST ${DEFAULT_LISTENER_PATH} is off (add --http)`}`);
       if (forwardTo) out.info(`forwarding: every new event to ${redactUrlForDisplay(forwardTo)}${forwardHeaders.length ? ` with ${forwardHeaders.map(([k]) => k).join(', ')}` : ''}`);
       out.info(`slack: ${env.SLACK_WEBHOOK_URL ? 'notifications on (SLACK_WEBHOOK_URL)' : 'off (set SLACK_WEBHOOK_URL); notifications are recorded as skipped'}`);
       out.info('read API: GET /api/videos, /api/videos/:jobId, /api/posts/:id · health: /healthz, /readyz · Ctrl-C to stop');
@@ -120,6 +155,7 @@ export function registerListen(program: Command): void {
       const signal = await stopSignal;
       out.info(`${signal}: finishing in-flight requests…`);
       await server.close();
+      session?.close();
       out.info('stopped');
     });
 }

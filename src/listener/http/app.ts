@@ -23,6 +23,8 @@ export const RETRY_AFTER_SECONDS = 5;
 export interface ListenerDeps {
   store: ListenerStore;
   auth: AuthConfig;
+  /** Serve POST /aws/listener/eventbridge/video (default true; `listen --pull` alone serves only reads and health). */
+  endpoint?: boolean;
   /** More readiness checks than the store's (the notifier's loop). */
   readiness?: Array<() => Readiness | Promise<Readiness>>;
   /** Custom sources processed like aws.mediaconvert (the simulator's). */
@@ -131,7 +133,7 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
-  app.post(DEFAULT_LISTENER_PATH, async (req) => {
+  if (deps.endpoint !== false) app.post(DEFAULT_LISTENER_PATH, async (req) => {
     const parsed = parseEvent(req.body);
     if (!parsed.ok) throw new HttpError(400, 'bad_request', parsed.message);
     const event = parsed.event;
