@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { registerInit } from './init.js';
 import { registerListen } from './listen.js';
+import { registerLocal } from './local.js';
 import { registerPolicy } from './policy.js';
 import { registerSetup } from './setup.js';
 import { registerSimulateComplete } from './simulate-complete.js';
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerUpload(program);
   registerListen(program);
   registerSimulateComplete(program);
+  registerLocal(program);
 }
