@@ -131,4 +131,29 @@ describe.runIf(ffmpegAvailable())('vidpipe local (CLI)', () => {
     again.child.kill('SIGTERM');
     expect((await again.exited).code).toBe(0);
   });
+
+  it('SIGTERM mid-transcode: kills ffmpeg, exits 0, removes runtime.json', async () => {
+    const tmp = tempDir('vidpipe-local-cli-');
+    cleanups.push(tmp.cleanup);
+    const local = startLocal(tmp.dir);
+    cleanups.push(() => void local.child.kill('SIGKILL'));
+    await local.ready;
+    const clip = makeClip(tmp.dir, { seconds: 40, width: 320, height: 180 });
+    const up = await runCli(['--json', 'upload', clip, '--post', '3', '--local', '--template', 'hls'], { cwd: tmp.dir });
+    expect(up.code).toBe(0);
+    const jobId = (JSON.parse(up.stdout) as { uploads: { jobs: { id: string }[] }[] }).uploads[0]!.jobs[0]!.id;
+    await local.waitFor(new RegExp(`job ${jobId}: started`), { timeoutMs: 20_000 });
+    const jobsFile = path.join(tmp.dir, '.vidpipe', 'local', 'jobs.json');
+    let pid: number | undefined;
+    for (let i = 0; i < 100 && !pid; i++) {
+      pid = (JSON.parse(readFileSync(jobsFile, 'utf8')) as { jobs: { id: string; local?: { ffmpegPid?: number } }[] }).jobs.find((j) => j.id === jobId)?.local?.ffmpegPid;
+      if (!pid) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(alive(pid!)).toBe(true);
+    local.child.kill('SIGTERM');
+    expect((await local.exited).code).toBe(0);
+    expect(local.stderr()).toMatch(/killing ffmpeg for 1 running job/);
+    expect(alive(pid!)).toBe(false);
+    expect(existsSync(path.join(tmp.dir, '.vidpipe', 'local', 'runtime.json'))).toBe(false);
+  });
 });
