@@ -117,7 +117,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalService> {
     throw new UsageError('LOCAL_ALREADY_RUNNING', `vidpipe local is already running here (pid ${previous.pid}, listener ${previous.listenerUrl}).`, {
       hint: 'Use that one, or stop it first (Ctrl-C in its terminal).',
     });
-  const storage = openStorage(o.storage, { dir: path.join(stateDir, 'storage'), region });
+  const storage = openStorage(o.storage, { dir: path.join(stateDir, 'storage'), region, env });
   try {
     await storage.ensureBuckets([config.inputBucket, config.outputBucket]);
   } catch (err) {

@@ -5,7 +5,7 @@
  * MediaConvert and its events do.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -20,6 +20,13 @@ export interface StoredObject {
 }
 
 export class ObjectNotFound extends Error {}
+
+/** Credentials for the local endpoints: the environment's when set (an emulator may check them), else dummies. */
+export function localCredentials(env: NodeJS.ProcessEnv): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)
+    return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+  return { accessKeyId: 'local', secretAccessKey: 'local' };
+}
 
 export interface Storage {
   readonly kind: 'dir' | 's3';
@@ -141,7 +148,7 @@ export class S3Storage implements Storage {
           endpoint: this.location,
           // Emulators serve path-style URLs only (aws-facts §7).
           forcePathStyle: true,
-          ...(this.env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+          credentials: localCredentials(this.env),
         }),
     );
     return this.client;
@@ -210,13 +217,9 @@ export class S3Storage implements Storage {
 }
 
 /** `--storage`: nothing (the default directory), a path or file:// URL (a directory), or an http(s):// S3 endpoint. */
-export function openStorage(spec: string | undefined, defaults: { dir: string; region: string }): Storage {
+export function openStorage(spec: string | undefined, defaults: { dir: string; region: string; env?: NodeJS.ProcessEnv }): Storage {
   if (!spec) return new DirStorage(defaults.dir);
-  if (/^https?:\/\//i.test(spec)) return new S3Storage(spec.replace(/\/+$/, ''), defaults.region);
+  if (/^https?:\/\//i.test(spec)) return new S3Storage(spec.replace(/\/+$/, ''), defaults.region, defaults.env);
   const dir = spec.startsWith('file://') ? new URL(spec).pathname : spec;
   return new DirStorage(path.resolve(dir));
-}
-
-export function storageExists(dir: string): boolean {
-  return existsSync(dir);
 }

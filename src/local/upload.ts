@@ -19,7 +19,7 @@ import { inspectVideoFile } from '../upload/media-file.js';
 import { objectKeyFor } from '../upload/upload-service.js';
 import type { JobTemplateName } from '../../templates/job-templates.js';
 import { localConfig, localStateDir, processAlive, readRuntime, type Runtime } from './service.js';
-import { DirStorage, ObjectNotFound, S3Storage, type Storage } from './storage.js';
+import { DirStorage, localCredentials, ObjectNotFound, S3Storage, type Storage } from './storage.js';
 
 export interface LocalUploadOptions {
   files: string[];
@@ -109,7 +109,7 @@ export async function runLocalUpload(options: LocalUploadOptions, ctx: { out: Ou
   // The Lambda's MediaConvert client finds the local runner the way any SDK client finds an emulator.
   process.env.AWS_ENDPOINT_URL_MEDIACONVERT = runtime.mediaconvertEndpoint;
   const { MediaConvertClient } = await import('@aws-sdk/client-mediaconvert');
-  const credentials = env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const credentials = { credentials: localCredentials(env) };
   const mediaconvert = new MediaConvertClient({ region: runtime.region, ...credentials });
   const s3 = storage.kind === 's3' ? new (await import('@aws-sdk/client-s3')).S3Client({ region: runtime.region, endpoint: runtime.storage.location, forcePathStyle: true, ...credentials }) : storageS3(storage);
   const reports: LocalUploadReport[] = [];
