@@ -58,6 +58,14 @@ export function contentTypeOf(key: string): string {
   return CONTENT_TYPES[path.extname(key).toLowerCase()] ?? 'application/octet-stream';
 }
 
+/** S3 bucket naming rules; also keeps a bucket from naming "..", ".meta" or a path. */
+const BUCKET = /^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function safeBucket(bucket: string): string {
+  if (!BUCKET.test(bucket)) throw new Error(`"${bucket}" is not a valid bucket name`);
+  return bucket;
+}
+
 function safeKey(key: string): string[] {
   const parts = key.split('/');
   if (!key || parts.some((p) => p === '..' || p === '.') || key.startsWith('/')) throw new Error(`unsafe object key "${key}"`);
@@ -75,15 +83,15 @@ export class DirStorage implements Storage {
   constructor(readonly location: string) {}
 
   pathOf(bucket: string, key: string): string {
-    return path.join(this.location, bucket, ...safeKey(key));
+    return path.join(this.location, safeBucket(bucket), ...safeKey(key));
   }
 
   private metaOf(bucket: string, key: string): string {
-    return `${path.join(this.location, '.meta', bucket, ...safeKey(key))}.json`;
+    return `${path.join(this.location, '.meta', safeBucket(bucket), ...safeKey(key))}.json`;
   }
 
   async ensureBuckets(buckets: string[]): Promise<void> {
-    for (const b of buckets) await mkdir(path.join(this.location, b), { recursive: true });
+    for (const b of buckets) await mkdir(path.join(this.location, safeBucket(b)), { recursive: true });
   }
 
   async putFile(bucket: string, key: string, file: string, options: { metadata?: Record<string, string>; contentType?: string } = {}): Promise<StoredObject> {

@@ -189,6 +189,18 @@ describe.runIf(ffmpegAvailable())('vidpipe local: runner, MediaConvert API, even
     await expect(mc.send(new CancelJobCommand({ Id: job.Id! }))).rejects.toMatchObject({ name: 'BadRequestException' });
   });
 
+  it('serves stored objects over HTTP, and nothing outside the storage', async () => {
+    const clip = makeClip(tmp.dir, { seconds: 0.5, name: 'served.mp4' });
+    await service.storage.putFile(service.runtime.inputBucket, 'posts/8/served.mp4', clip);
+    const base = service.runtime.mediaconvertEndpoint;
+    const ok = await fetch(`${base}/files/${service.runtime.inputBucket}/posts/8/served.mp4`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('video/mp4');
+    expect(Buffer.from(await ok.arrayBuffer()).equals(readFileSync(clip))).toBe(true);
+    for (const bad of ['/files/%2e%2e/jobs.json', '/files/.meta/x', `/files/${service.runtime.inputBucket}/..%2F..%2Fjobs.json`, '/files/a%2F..%2F..%2Fjobs.json/x', '/files/a%2F..%2F..%2F/runtime.json'])
+      expect((await fetch(`${base}${bad}`)).status, bad).toBeGreaterThanOrEqual(400);
+  });
+
   const faults: { name: string; make: () => string; template: JobTemplateName; expect: 'COMPLETE' | 'ERROR'; message?: RegExp }[] = [
     {
       name: 'a file that is not a video',
@@ -211,6 +223,18 @@ describe.runIf(ffmpegAvailable())('vidpipe local: runner, MediaConvert API, even
       template: 'mp4',
       expect: 'ERROR',
       message: /empty \(0 bytes\)/,
+    },
+    {
+      name: 'a truncated MP4 (right magic bytes, undecodable)',
+      make: () => {
+        const whole = readFileSync(makeClip(tmp.dir, { seconds: 1, name: 'whole.mp4' }));
+        const f = path.join(tmp.dir, 'truncated.mp4');
+        writeFileSync(f, whole.subarray(0, Math.floor(whole.length / 3)));
+        return f;
+      },
+      template: 'mp4',
+      expect: 'ERROR',
+      message: /Unable to open input file \[s3:\/\/.+\/truncated\.mp4\]/,
     },
     { name: 'a video without audio', make: () => makeClip(tmp.dir, { seconds: 1, audio: false }), template: 'mp4', expect: 'COMPLETE' },
     { name: 'an odd resolution (321x241)', make: () => makeClip(tmp.dir, { seconds: 1, width: 321, height: 241 }), template: 'hls', expect: 'COMPLETE' },
