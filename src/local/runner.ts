@@ -193,7 +193,7 @@ export class Runner {
         local: { ...job.local, ffmpegPid: undefined, outputs: stored },
       });
       this.emit(finished, { status: 'COMPLETE', outputGroupDetails: details });
-      this.o.log({ level: 'info', msg: 'COMPLETE', jobId: job.id, seconds: Math.round((Date.now() - started) / 100) / 10, outputs: stored.length });
+      this.o.log({ level: 'info', msg: 'COMPLETE', jobId: job.id, seconds: Math.round((Date.now() - started) / 100) / 10, files: stored.length });
     } catch (err) {
       if (signal.aborted && this.stopping) return; // left PROGRESSING: the next start reports it
       if (signal.aborted) {

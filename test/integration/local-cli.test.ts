@@ -17,6 +17,22 @@ function startLocal(cwd: string, extra: string[] = []): CliChild & { ready: Prom
   return Object.assign(c, { ready });
 }
 
+/** Uploads a 40 s clip for the HLS ladder and resolves once its ffmpeg runs, with the job id and ffmpeg's pid. */
+async function transcodeLongClip(dir: string, local: CliChild, post: string): Promise<{ jobId: string; pid: number }> {
+  const clip = makeClip(dir, { seconds: 40, width: 320, height: 180 });
+  const up = await runCli(['--json', 'upload', clip, '--post', post, '--local', '--template', 'hls'], { cwd: dir });
+  expect(up.code).toBe(0);
+  const jobId = (JSON.parse(up.stdout) as { uploads: { jobs: { id: string }[] }[] }).uploads[0]!.jobs[0]!.id;
+  await local.waitFor(new RegExp(`job ${jobId}: started`), { timeoutMs: 20_000 });
+  const jobsFile = path.join(dir, '.vidpipe', 'local', 'jobs.json');
+  for (let i = 0; i < 100; i++) {
+    const pid = (JSON.parse(readFileSync(jobsFile, 'utf8')) as { jobs: { id: string; local?: { ffmpegPid?: number } }[] }).jobs.find((j) => j.id === jobId)?.local?.ffmpegPid;
+    if (pid) return { jobId, pid };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${jobId} never recorded its ffmpeg pid`);
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -91,22 +107,11 @@ describe.runIf(ffmpegAvailable())('vidpipe local (CLI)', () => {
     const local = startLocal(tmp.dir);
     cleanups.push(() => void local.child.kill('SIGKILL'));
     const rt = await local.ready;
-    const clip = makeClip(tmp.dir, { seconds: 40, width: 320, height: 180 });
-    const up = await runCli(['--json', 'upload', clip, '--post', '9', '--local', '--template', 'hls'], { cwd: tmp.dir });
-    expect(up.code).toBe(0);
-    const jobId = (JSON.parse(up.stdout) as { uploads: { jobs: { id: string }[] }[] }).uploads[0]!.jobs[0]!.id;
-    await local.waitFor(new RegExp(`job ${jobId}: started`), { timeoutMs: 20_000 });
-    const jobsFile = path.join(tmp.dir, '.vidpipe', 'local', 'jobs.json');
-    let pid: number | undefined;
-    for (let i = 0; i < 100 && !pid; i++) {
-      pid = (JSON.parse(readFileSync(jobsFile, 'utf8')) as { jobs: { id: string; local?: { ffmpegPid?: number } }[] }).jobs.find((j) => j.id === jobId)?.local?.ffmpegPid;
-      if (!pid) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(pid).toBeGreaterThan(0);
-    local.child.kill('SIGKILL');
+    const { jobId, pid } = await transcodeLongClip(tmp.dir, local, '9');
+        local.child.kill('SIGKILL');
     await local.exited;
     cleanups.push(() => {
-      if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
     });
     const outputs = path.join(rt.storage.location, rt.outputBucket, 'posts', '9');
     expect(existsSync(outputs)).toBe(false);
@@ -115,8 +120,8 @@ describe.runIf(ffmpegAvailable())('vidpipe local (CLI)', () => {
     cleanups.push(() => void again.child.kill('SIGKILL'));
     const rt2 = await again.ready;
     expect(again.stderr()).toMatch(new RegExp(`job ${jobId}: was transcoding when vidpipe local last stopped; reported ERROR \\(not resumed\\)`));
-    for (let i = 0; i < 50 && alive(pid!); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(alive(pid!)).toBe(false);
+    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid)).toBe(false);
     expect(existsSync(outputs)).toBe(false);
     expect(readdirSync(path.join(tmp.dir, '.vidpipe', 'local', 'work')).includes(jobId)).toBe(false);
     const key = JSON.parse(readFileSync(path.join(tmp.dir, '.vidpipe', 'secrets.json'), 'utf8')).apiKeys[0];
@@ -138,22 +143,12 @@ describe.runIf(ffmpegAvailable())('vidpipe local (CLI)', () => {
     const local = startLocal(tmp.dir);
     cleanups.push(() => void local.child.kill('SIGKILL'));
     await local.ready;
-    const clip = makeClip(tmp.dir, { seconds: 40, width: 320, height: 180 });
-    const up = await runCli(['--json', 'upload', clip, '--post', '3', '--local', '--template', 'hls'], { cwd: tmp.dir });
-    expect(up.code).toBe(0);
-    const jobId = (JSON.parse(up.stdout) as { uploads: { jobs: { id: string }[] }[] }).uploads[0]!.jobs[0]!.id;
-    await local.waitFor(new RegExp(`job ${jobId}: started`), { timeoutMs: 20_000 });
-    const jobsFile = path.join(tmp.dir, '.vidpipe', 'local', 'jobs.json');
-    let pid: number | undefined;
-    for (let i = 0; i < 100 && !pid; i++) {
-      pid = (JSON.parse(readFileSync(jobsFile, 'utf8')) as { jobs: { id: string; local?: { ffmpegPid?: number } }[] }).jobs.find((j) => j.id === jobId)?.local?.ffmpegPid;
-      if (!pid) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(alive(pid!)).toBe(true);
+    const { jobId, pid } = await transcodeLongClip(tmp.dir, local, '3');
+    expect(alive(pid)).toBe(true);
     local.child.kill('SIGTERM');
     expect((await local.exited).code).toBe(0);
     expect(local.stderr()).toMatch(/killing ffmpeg for 1 running job/);
-    expect(alive(pid!)).toBe(false);
+    expect(alive(pid)).toBe(false);
     expect(existsSync(path.join(tmp.dir, '.vidpipe', 'local', 'runtime.json'))).toBe(false);
   });
 });
