@@ -157,6 +157,7 @@ export class Runner {
     this.o.jobs.update(job.id, { status: 'PROGRESSING', currentPhase: 'PROBING', jobPercentComplete: 0, timing: { ...job.timing, startTime: nowSeconds() }, local: { ...job.local, workDir } });
     this.emit(job, { status: 'PROGRESSING' });
     this.o.log({ level: 'info', msg: 'started', jobId: job.id, input: this.ref(job).inputUri });
+    let outcome: () => void;
     try {
       const spec = parseJobSettings(job.settings);
       const inputUri = spec.input.uri;
@@ -185,26 +186,31 @@ export class Runner {
       await this.transcode(job, spec, inputPath, info, outDir, signal);
       this.o.jobs.update(job.id, { currentPhase: 'UPLOADING', jobPercentComplete: 95 });
       const { details, wire, stored } = await this.store(spec, info, outDir, signal);
-      const finished = this.o.jobs.update(job.id, {
-        status: 'COMPLETE',
-        jobPercentComplete: 100,
-        outputGroupDetails: wire,
-        timing: { ...job.timing, finishTime: nowSeconds() },
-        local: { ...job.local, ffmpegPid: undefined, outputs: stored },
-      });
-      this.emit(finished, { status: 'COMPLETE', outputGroupDetails: details });
-      this.o.log({ level: 'info', msg: 'COMPLETE', jobId: job.id, seconds: Math.round((Date.now() - started) / 100) / 10, files: stored.length });
+      outcome = () => {
+        const finished = this.o.jobs.update(job.id, {
+          status: 'COMPLETE',
+          jobPercentComplete: 100,
+          outputGroupDetails: wire,
+          timing: { ...job.timing, finishTime: nowSeconds() },
+          local: { ...job.local, ffmpegPid: undefined, outputs: stored },
+        });
+        this.emit(finished, { status: 'COMPLETE', outputGroupDetails: details });
+        this.o.log({ level: 'info', msg: 'COMPLETE', jobId: job.id, seconds: Math.round((Date.now() - started) / 100) / 10, files: stored.length });
+      };
     } catch (err) {
-      if (signal.aborted && this.stopping) return; // left PROGRESSING: the next start reports it
-      if (signal.aborted) {
-        this.o.jobs.update(job.id, { status: 'CANCELED', timing: { ...job.timing, finishTime: nowSeconds() }, local: { ...job.local, ffmpegPid: undefined } });
-        this.emit(job, { status: 'CANCELED' });
-        this.o.log({ level: 'info', msg: 'CANCELED', jobId: job.id });
-      } else if (err instanceof JobFailure) this.fail(job, err.code, err.message);
-      else this.fail(job, ERROR_OTHER, `vidpipe local: ${(err as Error).message}`);
-    } finally {
-      if (!(signal.aborted && this.stopping)) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+      if (signal.aborted && this.stopping) return; // left PROGRESSING with its work folder: the next start reports it
+      if (signal.aborted)
+        outcome = () => {
+          this.o.jobs.update(job.id, { status: 'CANCELED', timing: { ...job.timing, finishTime: nowSeconds() }, local: { ...job.local, ffmpegPid: undefined } });
+          this.emit(job, { status: 'CANCELED' });
+          this.o.log({ level: 'info', msg: 'CANCELED', jobId: job.id });
+        };
+      else if (err instanceof JobFailure) outcome = () => this.fail(job, (err as JobFailure).code, err.message);
+      else outcome = () => this.fail(job, ERROR_OTHER, `vidpipe local: ${(err as Error).message}`);
     }
+    // The work folder goes before the job is reported finished: a finished job leaves nothing behind.
+    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    outcome();
   }
 
   private async transcode(job: LocalJob, spec: JobSpec, inputPath: string, info: MediaInfo, outDir: string, signal: AbortSignal): Promise<void> {
