@@ -31,7 +31,13 @@ export interface LocalJob {
   /** GetJob's outputGroupDetails (durations and sizes; MediaConvert does not list paths here). */
   outputGroupDetails?: { outputDetails: { durationInMs?: number; videoDetails?: { widthInPx: number; heightInPx: number } }[] }[];
   /** vidpipe local's own bookkeeping; never sent on the wire. */
-  local?: { ffmpegPid?: number; workDir?: string; outputs?: string[]; note?: string };
+  local?: {
+    ffmpegPid?: number;
+    workDir?: string;
+    /** What the job is storing (s3:// URIs), recorded before the first object is written. */
+    storing?: string[];
+    outputs?: string[];
+  };
 }
 
 const MAX_KEPT = 1000;

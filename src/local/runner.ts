@@ -68,18 +68,30 @@ export class Runner {
   }
 
   /**
-   * After a restart: a job that was transcoding when the process stopped is failed (its partial outputs were never
-   * stored, and its ffmpeg, if still alive, is killed); a job still waiting in the queue is resumed.
+   * After a restart: a job that was running when the process stopped is failed: its ffmpeg, if still alive, is
+   * killed, its work folder removed, and what it had begun to store deleted (unless a COMPLETE job lists the same
+   * object: the thumbnails template writes the mp4 template's MP4 too). A job still waiting in the queue is resumed.
    */
-  recover(): { failed: string[]; resumed: string[] } {
+  async recover(): Promise<{ failed: string[]; resumed: string[] }> {
     const failed: string[] = [];
     const resumed: string[] = [];
+    const completeOutputs = new Set(this.o.jobs.all().flatMap((j) => (j.status === 'COMPLETE' ? (j.local?.outputs ?? []) : [])));
     for (const job of this.o.jobs.all()) {
       if (job.status === 'PROGRESSING') {
         const pid = job.local?.ffmpegPid;
         if (pid && isOurFfmpeg(pid, job.local?.workDir)) killGroup(pid);
-        if (job.local?.workDir) void rm(job.local.workDir, { recursive: true, force: true });
-        const message = `vidpipe local stopped while this job was ${job.currentPhase ?? 'running'}; it was not resumed and no output was stored as complete. Upload the file again to retry.`;
+        if (job.local?.workDir) await rm(job.local.workDir, { recursive: true, force: true });
+        const partial = (job.local?.storing ?? []).filter((uri) => !completeOutputs.has(uri));
+        for (const uri of partial) {
+          const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+          if (!m) continue;
+          try {
+            await this.o.storage.delete(m[1]!, m[2]!);
+          } catch (err) {
+            this.o.log({ level: 'warn', msg: `could not delete ${uri} of an interrupted job: ${(err as Error).message}`, jobId: job.id });
+          }
+        }
+        const message = `vidpipe local stopped while this job was ${job.currentPhase ?? 'running'}; it was not resumed${partial.length ? `, and the ${partial.length} file(s) it had begun to store were deleted` : ''}; no output was reported complete. Upload the file again to retry.`;
         this.fail(job, ERROR_OTHER, message);
         failed.push(job.id);
       } else if (job.status === 'SUBMITTED') {
@@ -185,7 +197,7 @@ export class Runner {
       const outDir = path.join(workDir, 'out');
       await this.transcode(job, spec, inputPath, info, outDir, signal);
       this.o.jobs.update(job.id, { currentPhase: 'UPLOADING', jobPercentComplete: 95 });
-      const { details, wire, stored } = await this.store(spec, info, outDir, signal);
+      const { details, wire, stored } = await this.store(job, spec, info, outDir, signal);
       outcome = () => {
         const finished = this.o.jobs.update(job.id, {
           status: 'COMPLETE',
@@ -256,7 +268,7 @@ export class Runner {
   }
 
   /** Checks every output, writes HLS multivariant playlists, stores the files, and describes them as COMPLETE does. */
-  private async store(spec: JobSpec, info: MediaInfo, outDir: string, signal: AbortSignal): Promise<{ details: OutputGroupDetail[]; wire: NonNullable<LocalJob['outputGroupDetails']>; stored: string[] }> {
+  private async store(job: LocalJob, spec: JobSpec, info: MediaInfo, outDir: string, signal: AbortSignal): Promise<{ details: OutputGroupDetail[]; wire: NonNullable<LocalJob['outputGroupDetails']>; stored: string[] }> {
     const details: OutputGroupDetail[] = [];
     const files: { bucket: string; key: string; file: string }[] = [];
     for (const g of spec.groups) {
@@ -324,6 +336,8 @@ export class Runner {
     // Store the multivariant playlist of each group last, so a player never finds it before its renditions.
     const stored: string[] = [];
     const ordered = [...files.filter((f) => !isMaster(f.key, spec.groups)), ...files.filter((f) => isMaster(f.key, spec.groups))];
+    // Written down first, so a restart after a crash mid-way can delete what was stored of a job that never completed.
+    this.o.jobs.update(job.id, { local: { ...this.o.jobs.get(job.id)!.local, storing: ordered.map((f) => `s3://${f.bucket}/${f.key}`) } });
     for (const f of ordered) {
       if (signal.aborted) throw signal.reason ?? new Error('aborted');
       await this.o.storage.putFile(f.bucket, f.key, f.file);

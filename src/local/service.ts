@@ -160,7 +160,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalService> {
     throw err;
   }
   // Jobs left over by a previous run: only now, once their events can reach the listener.
-  const recovered = runner.recover();
+  const recovered = await runner.recover();
   const runtime: Runtime = {
     pid: process.pid,
     startedAt: new Date().toISOString(),

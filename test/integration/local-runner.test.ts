@@ -5,18 +5,19 @@
  */
 import { Writable } from 'node:stream';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelJobCommand, CreateJobCommand, GetJobCommand, GetJobTemplateCommand, ListJobsCommand, MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { compileListenerBodyValidator } from '../../src/events/schema.js';
 import type { JobStateChangeEvent } from '../../src/events/types.js';
+import { toWire } from '../../src/local/api.js';
 import { locateFfmpeg } from '../../src/local/ffmpeg.js';
 import { startLocal, type LocalService } from '../../src/local/service.js';
 import { runLocalUpload } from '../../src/local/upload.js';
 import { Output } from '../../src/output/output.js';
 import { buildJobRequest } from '../../src/upload/job-request.js';
-import type { JobTemplateName } from '../../templates/job-templates.js';
+import { jobTemplates, type JobTemplateName } from '../../templates/job-templates.js';
 import { ffmpegAvailable, makeClip } from '../helpers/ffmpeg.js';
 import { tempDir } from '../helpers/listener.js';
 
@@ -279,3 +280,74 @@ describe.runIf(ffmpegAvailable())('vidpipe local: runner, MediaConvert API, even
     }
   });
 });
+
+describe.runIf(ffmpegAvailable())('vidpipe local: restart after a crash while storing', () => {
+  it('deletes what the interrupted job had begun to store (not what a COMPLETE job lists), reports it ERROR, resumes queued jobs', async () => {
+    const tmp = tempDir('vidpipe-local-recover-');
+    const configPath = path.join(tmp.dir, 'vidpipe.config.json');
+    const stateDir = path.join(tmp.dir, '.vidpipe', 'local');
+    const storage = path.join(stateDir, 'storage');
+    const out = (key: string) => path.join(storage, 'vidpipe-local-output', key);
+    mkdirSync(path.dirname(out('posts/1/a/hls/a_360_00001.ts')), { recursive: true });
+    mkdirSync(path.dirname(out('posts/1/a/mp4/a.mp4')), { recursive: true });
+    writeFileSync(out('posts/1/a/hls/a_360_00001.ts'), 'partial');
+    writeFileSync(out('posts/1/a/mp4/a.mp4'), 'complete');
+    const base = { role: 'r', queue: 'q', priority: 0, userMetadata: { postId: '1' }, statusUpdateInterval: 'SECONDS_10', createdAt: 1, timing: { submitTime: 1 } };
+    const settings = { inputs: [{ fileInput: 's3://vidpipe-local-input/posts/1/a.mp4' }], outputGroups: [] };
+    writeFileSync(
+      path.join(stateDir, 'jobs.json'),
+      JSON.stringify({
+        version: 1,
+        jobs: [
+          { ...base, id: '1700000000000-aaaaaa', arn: 'a', status: 'COMPLETE', settings, local: { outputs: ['s3://vidpipe-local-output/posts/1/a/mp4/a.mp4'] } },
+          {
+            ...base,
+            id: '1700000000001-bbbbbb',
+            arn: 'b',
+            status: 'PROGRESSING',
+            currentPhase: 'UPLOADING',
+            settings,
+            local: { workDir: path.join(stateDir, 'work', '1700000000001-bbbbbb'), storing: ['s3://vidpipe-local-output/posts/1/a/hls/a_360_00001.ts', 's3://vidpipe-local-output/posts/1/a/mp4/a.mp4'] },
+          },
+          // Queued, its input missing: resumed, then ERROR 1010 (NoSuchKey).
+          { ...base, id: '1700000000002-cccccc', arn: 'c', status: 'SUBMITTED', settings: { ...settings, outputGroups: jobTemplateOutputGroups() } },
+        ],
+      }),
+    );
+    const received: JobStateChangeEvent[] = [];
+    const env = { ...process.env };
+    for (const k of ['VIDPIPE_API_KEY', 'VIDPIPE_BASIC_AUTH', 'SLACK_WEBHOOK_URL']) delete env[k];
+    const service = await startLocal({
+      configPath,
+      ffmpeg: locateFfmpeg()!,
+      port: 0,
+      host: '127.0.0.1',
+      mediaconvertPort: 0,
+      concurrency: 1,
+      statusIntervalMs: 1000,
+      env,
+      listenerLogLevel: 'silent',
+      log: () => undefined,
+      onEvent: (e) => received.push(e),
+    });
+    try {
+      expect(service.recovered).toEqual({ failed: ['1700000000001-bbbbbb'], resumed: ['1700000000002-cccccc'] });
+      expect(existsSync(out('posts/1/a/hls/a_360_00001.ts'))).toBe(false);
+      expect(readFileSync(out('posts/1/a/mp4/a.mp4'), 'utf8')).toBe('complete');
+      await service.runner.whenIdle();
+      await service.events.flush();
+      const failed = received.filter((e) => e.detail.jobId === '1700000000001-bbbbbb');
+      expect(failed.map((e) => e.detail.status)).toEqual(['ERROR']);
+      expect(failed[0]!.detail.errorMessage).toMatch(/was UPLOADING; it was not resumed, and the 1 file\(s\) it had begun to store were deleted/);
+      expect(service.jobs.get('1700000000002-cccccc')).toMatchObject({ status: 'ERROR', errorCode: 1010 });
+    } finally {
+      await service.close();
+      tmp.cleanup();
+    }
+  });
+});
+
+/** The mp4 template's output groups in wire format, for a hand-written job. */
+function jobTemplateOutputGroups() {
+  return (toWire(jobTemplates('vidpipe-local-output', 'posts/1/a').mp4.settings) as { outputGroups: unknown[] }).outputGroups;
+}
