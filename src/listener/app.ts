@@ -10,7 +10,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { DEFAULT_LISTENER_PATH } from '../config/config.js';
 import { EventFieldError, normaliseEvent } from '../events/normalise.js';
-import { listenerBodySchema } from '../events/schema.js';
+import { PATTERN_WORDS, listenerBodySchema } from '../events/schema.js';
 import { BatchWriter, StoreUnavailableError, isUnavailable } from '../store/batch-writer.js';
 import { BadCursorError, type Store } from '../store/store.js';
 import { createAuthenticator, type AuthConfig } from './auth.js';
@@ -52,6 +52,7 @@ export function describeBodyError(e: ErrorObject | undefined): string {
   if (e.keyword === 'dependencies')
     return `${where}.${String(p.missingProperty)} is required when ${String(p.property)} is present (send the whole EventBridge envelope, or only {"detail": …})`;
   if (e.keyword === 'enum') return `${where} must be one of ${(p.allowedValues as unknown[]).join(', ')}`;
+  if (e.keyword === 'pattern' && PATTERN_WORDS[String(p.pattern)]) return `${where} ${PATTERN_WORDS[String(p.pattern)]}`;
   return `${where} ${e.message ?? 'is invalid'}`;
 }
 
