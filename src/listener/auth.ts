@@ -6,10 +6,16 @@
  *
  * Credentials from the secrets file are re-read when the file changes (checked at most once a second, on a request),
  * so `vidpipe setup --rotate-key` takes effect without a restart; VIDPIPE_API_KEY / VIDPIPE_BASIC_AUTH stay fixed.
+ *
+ * A change of mode is a change too. A secrets file that becomes readable by others while the listener runs is
+ * treated as it is at start (refused, as ssh refuses an exposed key): its keys may have been read, so they stop being
+ * accepted and every request gets 401 until the file is private again. EventBridge retries a 401 (aws-facts.md §1.3)
+ * for up to the retry policy's age (24 h by default), so no event is lost while the operator runs `chmod 600` and
+ * rotates the key; keeping on accepting possibly-read keys would be the silent choice the issue asks us not to make.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { acceptedApiKeys, basicAuth, generateApiKey, readSecrets, writeSecrets } from '../config/secrets.js';
+import { SecretsExposedError, acceptedApiKeys, apiKeysFromEnv, basicAuth, generateApiKey, readSecrets, writeSecrets } from '../config/secrets.js';
 import { DEFAULT_AUTH_HEADER } from '../config/config.js';
 
 export interface AuthConfig {
@@ -34,6 +40,8 @@ export interface CredentialReload {
   onChange?(config: AuthConfig): void;
   /** The file became unreadable, invalid or empty: the previous credentials stay in force. */
   onError?(err: Error): void;
+  /** The file became readable by others: its credentials are no longer accepted (until it is private again). */
+  onExposed?(err: SecretsExposedError): void;
   now?(): number;
 }
 
@@ -60,11 +68,14 @@ const digestsOf = (config: Pick<AuthConfig, 'apiKeys' | 'basic'>): Digests => ({
 
 const fingerprint = (d: Digests) => [...d.keys, Buffer.from('|'), ...d.basic].map((b) => b.toString('hex')).join('');
 
-/** What identifies one version of the file: writeSecrets() renames a new file into place, so the inode changes too. */
+/**
+ * What identifies one version of the file: writeSecrets() renames a new file into place, so the inode changes too;
+ * `chmod` changes only the mode (and ctime), so the mode is part of it.
+ */
 function fileVersion(file: string): string {
   try {
     const st = statSync(file);
-    return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    return `${st.ino}:${st.mtimeMs}:${st.size}:${st.mode}`;
   } catch {
     return 'absent';
   }
@@ -121,6 +132,14 @@ function createRefresher(config: AuthConfig, reload: CredentialReload, swap: (ne
       swap(digests);
       reload.onChange?.(next);
     } catch (err) {
+      if (err instanceof SecretsExposedError) {
+        // Nothing from an exposed file is trusted (see the top of this file); when it is private again, the next
+        // look swaps its keys back in and reports it through onChange.
+        known = '';
+        swap(digestsOf({ apiKeys: apiKeysFromEnv(reload.env), basic: reload.env.VIDPIPE_BASIC_AUTH || undefined }));
+        reload.onExposed?.(err);
+        return;
+      }
       // Keep what works rather than lock EventBridge out (or let everyone in) over a bad edit.
       reload.onError?.(err as Error);
     }
