@@ -111,6 +111,11 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     if (req.url === '/healthz' || (req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
     const result = authenticate(req.headers);
     if (result === 'ok') return;
+    if (result === 'unavailable') {
+      // The secrets file became readable by others (auth.ts): no key is trusted until it is fixed; EventBridge retries.
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      throw new HttpError(503, 'unavailable', 'credentials cannot be checked right now; retry later');
+    }
     if (deps.auth.basic) reply.header('www-authenticate', 'Basic realm="vidpipe", charset="UTF-8"');
     req.log.warn({ reason: result }, 'rejected: credentials %s', result);
     throw new HttpError(401, 'unauthorized', result === 'missing' ? `credentials required: send the ${header} header${deps.auth.basic ? ' or Basic authorization' : ''}` : 'credentials not accepted');

@@ -9,9 +9,11 @@
  *
  * A change of mode is a change too. A secrets file that becomes readable by others while the listener runs is
  * treated as it is at start (refused, as ssh refuses an exposed key): its keys may have been read, so they stop being
- * accepted and every request gets 401 until the file is private again. EventBridge retries a 401 (aws-facts.md §1.3)
+ * accepted until the file is private again. Requests are then answered 'unavailable' (503 with Retry-After), not 401:
+ * EventBridge retries 5xx under every version of its documentation ("Retries events associated with error codes 401,
+ * 407, 409, 429, and 5xx", EventBridge user guide, eb-api-destinations.html; older versions named only 429 and 5xx),
  * for up to the retry policy's age (24 h by default), so no event is lost while the operator runs `chmod 600` and
- * rotates the key; keeping on accepting possibly-read keys would be the silent choice the issue asks us not to make.
+ * rotates the key. Keeping on accepting possibly-read keys would be the silent choice the issue asks us not to make.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -45,7 +47,8 @@ export interface CredentialReload {
   now?(): number;
 }
 
-export type AuthResult = 'ok' | 'missing' | 'wrong';
+/** 'unavailable': the secrets file is exposed, no credential is accepted for now (see the top of this file). */
+export type AuthResult = 'ok' | 'missing' | 'wrong' | 'unavailable';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
@@ -59,6 +62,8 @@ function matchesAny(presented: string, accepted: Buffer[]): boolean {
 interface Digests {
   keys: Buffer[];
   basic: Buffer[];
+  /** Set while the secrets file is exposed. */
+  unavailable?: boolean;
 }
 
 const digestsOf = (config: Pick<AuthConfig, 'apiKeys' | 'basic'>): Digests => ({
@@ -89,7 +94,7 @@ export function createAuthenticator(config: AuthConfig): (headers: Record<string
   const refresh = config.reload ? createRefresher(config, config.reload, (next) => (current = next)) : undefined;
   return (headers) => {
     refresh?.();
-    const { keys, basic } = current;
+    const { keys, basic, unavailable } = current;
     const key = headers[config.header];
     const authorization = headers.authorization;
     let presented = false;
@@ -102,7 +107,7 @@ export function createAuthenticator(config: AuthConfig): (headers: Record<string
       presented = true;
       if (m && matchesAny(Buffer.from(m[1] as string, 'base64').toString('utf8'), basic)) return 'ok';
     }
-    return presented ? 'wrong' : 'missing';
+    return unavailable ? 'unavailable' : presented ? 'wrong' : 'missing';
   };
 }
 
@@ -136,7 +141,8 @@ function createRefresher(config: AuthConfig, reload: CredentialReload, swap: (ne
         // Nothing from an exposed file is trusted (see the top of this file); when it is private again, the next
         // look swaps its keys back in and reports it through onChange.
         known = '';
-        swap(digestsOf({ apiKeys: apiKeysFromEnv(reload.env), basic: reload.env.VIDPIPE_BASIC_AUTH || undefined }));
+        // Credentials from the environment do not come from the file: they still work.
+        swap({ ...digestsOf({ apiKeys: apiKeysFromEnv(reload.env), basic: reload.env.VIDPIPE_BASIC_AUTH || undefined }), unavailable: true });
         reload.onExposed?.(err);
         return;
       }

@@ -70,20 +70,25 @@ describe.skipIf(process.platform === 'win32')('a secrets file readable by others
     expect((await post(l.url, event(), withKey())).status).toBe(200);
     chmodSync(file, 0o644);
     const refused = await post(l.url, event(), withKey());
-    expect(refused.status).toBe(401);
+    // 503 + Retry-After (EventBridge retries it), not 401: the key is not wrong, it is not trusted for now.
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
     expect(refused.text).not.toContain(KEY);
+    expect(refused.text).not.toContain('secrets');
     expect(exposed).toHaveLength(1);
     expect(exposed[0]?.message).toContain('mode 0644');
     // Reported once per change, not once per request.
-    expect((await post(l.url, event(), withKey())).status).toBe(401);
+    expect((await post(l.url, event(), withKey())).status).toBe(503);
     expect(exposed).toHaveLength(1);
+    // The read API is closed too: nothing is served on an untrusted key.
+    expect((await fetch(`${l.url}/api/videos`, { headers: withKey() })).status).toBe(503);
 
     chmodSync(file, 0o600);
     expect((await post(l.url, event(), withKey())).status).toBe(200);
     expect(changed).toHaveLength(1);
   });
 
-  it.skipIf(!builtCliAvailable())('vidpipe listen says so on stderr and answers 401 until chmod 600', async () => {
+  it.skipIf(!builtCliAvailable())('vidpipe listen says so on stderr and answers 503 until chmod 600', async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
     const file = secretsIn(t.dir, 0o600);
@@ -101,10 +106,10 @@ describe.skipIf(process.platform === 'win32')('a secrets file readable by others
       await new Promise((r) => setTimeout(r, 100));
       status = await send();
     }
-    expect(status).toBe(401);
-    await l.waitFor(/is accessible by others \(mode 0604\).*Every request now gets 401[\s\S]*chmod 600/);
+    expect(status).toBe(503);
+    await l.waitFor(/is accessible by others \(mode 0604\).*Requests get 503[\s\S]*chmod 600/);
     chmodSync(file, 0o600);
-    for (let i = 0; i < 40 && status === 401; i++) {
+    for (let i = 0; i < 40 && status === 503; i++) {
       await new Promise((r) => setTimeout(r, 100));
       status = await send();
     }

@@ -56,7 +56,7 @@ export function registerListen(program: Command): void {
         // Never the keys themselves: how many, and where from.
         reload.onChange = (next) => out.info(`auth: ${secretsFile} changed; now accepting ${describeAuth(next)}`);
         reload.onError = (err) => out.warn(`auth: ${err.message} Still accepting the previous credentials.`);
-        reload.onExposed = (err) => out.error(`auth: ${err.message} Every request now gets 401 (EventBridge retries it) until it is fixed.`, err.hint);
+        reload.onExposed = (err) => out.error(`auth: ${err.message} Requests get 503 (EventBridge retries them) until it is fixed.`, err.hint);
       }
 
       const server = await startListener({
