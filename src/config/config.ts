@@ -20,6 +20,11 @@ export interface ListenConfig {
   port?: number;
   host?: string;
   db?: string;
+  /** Slow-client limits (src/listener/limits.ts has the defaults and why). */
+  headerTimeoutSeconds?: number;
+  requestTimeoutSeconds?: number;
+  keepAliveTimeoutSeconds?: number;
+  maxConnections?: number;
 }
 
 export interface VidpipeConfig {
@@ -120,6 +125,10 @@ export const configSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535 },
         host: { type: 'string', minLength: 1 },
         db: { type: 'string', minLength: 1 },
+        headerTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        requestTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        keepAliveTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        maxConnections: { type: 'integer', minimum: 1, maximum: 65535 },
       },
     },
     templates: { type: 'array', uniqueItems: true, items: { enum: [...JOB_TEMPLATE_NAMES] } },

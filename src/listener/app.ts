@@ -14,6 +14,7 @@ import { PATTERN_WORDS, listenerBodySchema } from '../events/schema.js';
 import { BatchWriter, StoreUnavailableError, isUnavailable } from '../store/batch-writer.js';
 import { BadCursorError, type Store } from '../store/store.js';
 import { createAuthenticator, type AuthConfig } from './auth.js';
+import { DEFAULT_CONNECTION_LIMITS, applyConnectionLimits, fastifyConnectionOptions, type ConnectionLimits } from './limits.js';
 
 /** EventBridge's event size limit: a larger body cannot be a real event. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -29,6 +30,8 @@ export interface ListenerDeps {
   /** fastify's logger option (pino settings or an instance); false in quiet tests. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyBaseLogger;
+  /** Timeouts and the connection bound (default DEFAULT_CONNECTION_LIMITS). */
+  limits?: ConnectionLimits;
 }
 
 const JOB_STATES = ['PROGRESSING', 'COMPLETE', 'ERROR', 'CANCELED'] as const;
@@ -58,6 +61,7 @@ export function describeBodyError(e: ErrorObject | undefined): string {
 
 export function buildListener(deps: ListenerDeps): FastifyInstance {
   const header = deps.auth.header;
+  const limits = deps.limits ?? DEFAULT_CONNECTION_LIMITS;
   const app = Fastify({
     ...(deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }
@@ -74,12 +78,13 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     bodyLimit: BODY_LIMIT_BYTES,
     // One line per event (below) says more than fastify's two generic lines per request.
     logController: new LogController({ disableRequestLogging: true }),
-    // Slow or stalled clients cannot hold connections forever; EventBridge itself gives up after 5 s.
-    requestTimeout: 30_000,
-    connectionTimeout: 30_000,
+    // Slow or stalled clients cannot hold connections for long (limits.ts); EventBridge itself gives up after 5 s.
+    ...fastifyConnectionOptions(limits),
     // Requests arriving on kept-alive connections during shutdown get our 503 below, with Retry-After.
     return503OnClosing: false,
   });
+
+  applyConnectionLimits(app.server, limits);
 
   let closing = false;
   app.addHook('preClose', async () => {

@@ -9,6 +9,7 @@ import { BatchWriter } from '../store/batch-writer.js';
 import { createStore, type Store } from '../store/store.js';
 import { buildListener } from './app.js';
 import type { AuthConfig } from './auth.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './limits.js';
 import { NO_WEBHOOK_REASON, OutboxWorker, type OutboxWorkerOptions } from './notify/outbox-worker.js';
 
 export interface ListenerOptions {
@@ -25,6 +26,8 @@ export interface ListenerOptions {
   logStream?: NodeJS.WritableStream;
   /** Where commits run: a worker thread when the build has one (default), or inline on the event loop. */
   writer?: 'inline' | 'auto';
+  /** Timeouts and the connection bound; what is left out has its default (limits.ts). */
+  limits?: Partial<ConnectionLimits>;
   /** Overrides for the Slack worker (tests shorten its intervals). */
   notifier?: Partial<Omit<OutboxWorkerOptions, 'store' | 'webhookUrl' | 'logger'>>;
 }
@@ -62,6 +65,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     writer,
     auth: options.auth,
     processedSources: options.processedSources,
+    limits: { ...DEFAULT_CONNECTION_LIMITS, ...options.limits },
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
   });
   worker = new OutboxWorker({ ...options.notifier, store, webhookUrl: options.slackWebhookUrl, logger: app.log });

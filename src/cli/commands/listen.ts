@@ -9,6 +9,8 @@ import { DEFAULT_AUTH_HEADER, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_
 import { secretsPathFor } from '../../config/secrets.js';
 import { UsageError } from '../../errors.js';
 import { commandContext, parseInteger } from '../context.js';
+import { DEFAULT_CONNECTION_LIMITS, checkConnectionLimits, type ConnectionLimits } from '../../listener/limits.js';
+import type { ListenConfig } from '../../config/config.js';
 
 interface ListenFlags {
   port?: string;
@@ -16,6 +18,10 @@ interface ListenFlags {
   db?: string;
   authHeader?: string;
   insecureNoAuth?: boolean;
+  headerTimeout?: string;
+  requestTimeout?: string;
+  keepAliveTimeout?: string;
+  maxConnections?: string;
 }
 
 export function registerListen(program: Command): void {
@@ -27,6 +33,10 @@ export function registerListen(program: Command): void {
     .option('--db <path>', 'SQLite database file (env VIDPIPE_DB; default ./vidpipe.db)')
     .option('--auth-header <name>', `header carrying the API key (default: the config's listener.authHeader, else ${DEFAULT_AUTH_HEADER})`)
     .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)')
+    .option('--header-timeout <seconds>', `close a connection whose headers take longer (config listen.headerTimeoutSeconds; default ${DEFAULT_CONNECTION_LIMITS.headerTimeoutMs / 1000})`)
+    .option('--request-timeout <seconds>', `close a connection whose whole request takes longer (config listen.requestTimeoutSeconds; default ${DEFAULT_CONNECTION_LIMITS.requestTimeoutMs / 1000})`)
+    .option('--keep-alive-timeout <seconds>', `close an idle kept-alive connection after (config listen.keepAliveTimeoutSeconds; default ${DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs / 1000})`)
+    .option('--max-connections <n>', `connections open at once (config listen.maxConnections; default ${DEFAULT_CONNECTION_LIMITS.maxConnections})`)
     .action(async (flags: ListenFlags, cmd: Command) => {
       const { globals, out } = commandContext(cmd);
       const env = process.env;
@@ -45,6 +55,8 @@ export function registerListen(program: Command): void {
       const header = String(pick(flags.authHeader, config?.listener.authHeader, DEFAULT_AUTH_HEADER));
       if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/.test(header))
         throw new UsageError('BAD_HEADER_NAME', `--auth-header "${header}" is not a valid HTTP header name.`);
+
+      const limits = connectionLimits(flags, config?.listen);
 
       const { resolveAuth, describeAuth } = await import('../../listener/auth.js');
       const { startListener } = await import('../../listener/server.js');
@@ -65,6 +77,7 @@ export function registerListen(program: Command): void {
         dbPath,
         auth: auth.config,
         processedSources: [config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE],
+        limits,
         slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
         logLevel: globals.verbosity === 'verbose' ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info',
       });
@@ -89,4 +102,31 @@ export function registerListen(program: Command): void {
       await server.close();
       out.info('stopped');
     });
+}
+
+/** Flags › the config's listen section › defaults; seconds may have a fraction (0.5). */
+function connectionLimits(flags: ListenFlags, config: ListenConfig | undefined): ConnectionLimits {
+  const seconds = (flag: string | undefined, name: string, configured: number | undefined, fallbackMs: number): number => {
+    if (flag === undefined) return configured !== undefined ? Math.round(configured * 1000) : fallbackMs;
+    const n = Number(flag);
+    if (flag.trim() === '' || !Number.isFinite(n)) throw new UsageError('BAD_NUMBER', `${name} must be a number of seconds (e.g. 5 or 0.5), got "${flag}".`);
+    return Math.round(n * 1000);
+  };
+  const limits: ConnectionLimits = {
+    headerTimeoutMs: seconds(flags.headerTimeout, '--header-timeout', config?.headerTimeoutSeconds, DEFAULT_CONNECTION_LIMITS.headerTimeoutMs),
+    requestTimeoutMs: seconds(flags.requestTimeout, '--request-timeout', config?.requestTimeoutSeconds, DEFAULT_CONNECTION_LIMITS.requestTimeoutMs),
+    keepAliveTimeoutMs: seconds(flags.keepAliveTimeout, '--keep-alive-timeout', config?.keepAliveTimeoutSeconds, DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs),
+    maxConnections:
+      flags.maxConnections !== undefined ? parseInteger(flags.maxConnections, '--max-connections', 1, 65_535) : (config?.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections),
+  };
+  // The default header timeout gives way to a shorter request timeout the user chose (it could never apply).
+  if (flags.headerTimeout === undefined && config?.headerTimeoutSeconds === undefined) limits.headerTimeoutMs = Math.min(limits.headerTimeoutMs, limits.requestTimeoutMs);
+  const problems = checkConnectionLimits(limits, {
+    headerTimeoutMs: flags.headerTimeout !== undefined ? '--header-timeout' : 'listen.headerTimeoutSeconds',
+    requestTimeoutMs: flags.requestTimeout !== undefined ? '--request-timeout' : 'listen.requestTimeoutSeconds',
+    keepAliveTimeoutMs: flags.keepAliveTimeout !== undefined ? '--keep-alive-timeout' : 'listen.keepAliveTimeoutSeconds',
+    maxConnections: flags.maxConnections !== undefined ? '--max-connections' : 'listen.maxConnections',
+  });
+  if (problems.length) throw new UsageError('BAD_LIMITS', `${problems.join('; ')}.`, { hint: 'See `vidpipe listen --help` for the defaults.' });
+  return limits;
 }
