@@ -10,6 +10,7 @@ import { createStore, type Store } from '../store/store.js';
 import { buildListener } from './app.js';
 import type { AuthConfig } from './auth.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './limits.js';
+import { createLogDestination } from './log-destination.js';
 import { NO_WEBHOOK_REASON, OutboxWorker, type OutboxWorkerOptions } from './notify/outbox-worker.js';
 
 export interface ListenerOptions {
@@ -22,8 +23,10 @@ export interface ListenerOptions {
   slackWebhookUrl?: string;
   /** pino level, or 'silent'. */
   logLevel?: string;
-  /** Where logs go (default: stdout). */
+  /** Where logs go (default: stdout, through a destination that drops lines rather than block: log-destination.ts). */
   logStream?: NodeJS.WritableStream;
+  /** Called once if stdout fails (full disk, /dev/full, a closed pipe): log lines are dropped, events still stored. */
+  onLogFailure?(err: NodeJS.ErrnoException): void;
   /** Where commits run: a worker thread when the build has one (default), or inline on the event loop. */
   writer?: 'inline' | 'auto';
   /** Timeouts and the connection bound; what is left out has its default (limits.ts). */
@@ -40,6 +43,8 @@ export interface RunningListener {
   db: Db;
   store: Store;
   writer: BatchWriter;
+  /** Log lines dropped because the log destination failed or could not keep up. */
+  logsDropped(): number;
   /** Stop accepting, finish in-flight requests, flush the writer, stop the worker, close the database. */
   close(): Promise<void>;
 }
@@ -60,13 +65,15 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     db.close();
     throw err;
   }
+  const logDestination =
+    options.logLevel === 'silent' || options.logStream ? undefined : createLogDestination(options.onLogFailure ? { onFailure: options.onLogFailure } : {});
   const app = buildListener({
     store,
     writer,
     auth: options.auth,
     processedSources: options.processedSources,
     limits: { ...DEFAULT_CONNECTION_LIMITS, ...options.limits },
-    logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', stream: options.logStream ?? logDestination },
   });
   worker = new OutboxWorker({ ...options.notifier, store, webhookUrl: options.slackWebhookUrl, logger: app.log });
 
@@ -96,6 +103,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     db,
     store,
     writer,
+    logsDropped: () => logDestination?.dropped ?? 0,
     close() {
       closing ??= (async () => {
         // fastify.close() stops accepting and waits for in-flight requests, whose writes the writer commits.
@@ -103,6 +111,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
         await writer.close();
         await worker.stop();
         db.close();
+        await logDestination?.close();
       })();
       return closing;
     },

@@ -78,6 +78,14 @@ export function registerListen(program: Command): void {
         auth: auth.config,
         processedSources: [config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE],
         limits,
+        // Once, and only if stderr can take it: a failing stdout must not take the listener down with it.
+        onLogFailure: (err) => {
+          try {
+            out.warn(`logs: stdout failed (${err.code ?? err.message}); log lines are dropped from now on, events are still stored and acknowledged.`);
+          } catch {
+            // stderr is failing too: nothing more can be said.
+          }
+        },
         slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
         logLevel: globals.verbosity === 'verbose' ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info',
       });
@@ -100,7 +108,13 @@ export function registerListen(program: Command): void {
       });
       out.info(`${signal}: finishing in-flight requests…`);
       await server.close();
-      out.info('stopped');
+      const dropped = server.logsDropped();
+      try {
+        if (dropped) out.warn(`logs: ${dropped} log line${dropped === 1 ? ' was' : 's were'} dropped (stdout failed or could not keep up).`);
+        out.info('stopped');
+      } catch {
+        // stderr is failing too.
+      }
     });
 }
 
