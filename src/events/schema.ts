@@ -46,7 +46,8 @@ export const outputGroupDetailSchema = {
         type: 'object',
         properties: {
           outputFilePaths: { type: 'array', items: { type: 'string', pattern: OUTPUT_PATH, maxLength: 2048 }, maxItems: 1000 },
-          durationInMs: { type: 'number', minimum: 0 },
+          // Whole milliseconds, as MediaConvert sends them: the job's duration_ms column is an INTEGER (1.5 was a 500).
+          durationInMs: { type: 'integer', minimum: 0 },
           blackVideoDurationInMs: { type: 'number', minimum: 0 },
           videoDetails: videoDetailsSchema,
         },

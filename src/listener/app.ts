@@ -9,6 +9,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { DEFAULT_LISTENER_PATH } from '../config/config.js';
+import { checkJsonLimits } from '../events/json-limits.js';
 import { EventFieldError, normaliseEvent } from '../events/normalise.js';
 import { PATTERN_WORDS, listenerBodySchema } from '../events/schema.js';
 import { BatchWriter, StoreUnavailableError, isUnavailable } from '../store/batch-writer.js';
@@ -99,6 +100,9 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    // Depth, number range and Unicode checked on the text, before anything recurses over it (json-limits.ts).
+    const overLimit = checkJsonLimits(body as string);
+    if (overLimit) return done(overLimit, undefined);
     bodyText.set(req, body as string);
     parseJson(req, body as string, done);
   });
