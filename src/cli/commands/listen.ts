@@ -66,9 +66,9 @@ export function registerListen(program: Command): void {
       const reload = auth.config.reload;
       if (reload) {
         // Never the keys themselves: how many, and where from.
-        reload.onChange = (next) => out.info(`auth: ${secretsFile} changed; now accepting ${describeAuth(next)}`);
-        reload.onError = (err) => out.warn(`auth: ${err.message} Still accepting the previous credentials.`);
-        reload.onExposed = (err) => out.error(`auth: ${err.message} Requests get 503 (EventBridge retries them) until it is fixed.`, err.hint);
+        reload.onChange = (next) => bestEffort(() => out.info(`auth: ${secretsFile} changed; now accepting ${describeAuth(next)}`));
+        reload.onError = (err) => bestEffort(() => out.warn(`auth: ${err.message} Still accepting the previous credentials.`));
+        reload.onExposed = (err) => bestEffort(() => out.error(`auth: ${err.message} Requests get 503 (EventBridge retries them) until it is fixed.`, err.hint));
       }
 
       const server = await startListener({
@@ -79,13 +79,8 @@ export function registerListen(program: Command): void {
         processedSources: [config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE],
         limits,
         // Once, and only if stderr can take it: a failing stdout must not take the listener down with it.
-        onLogFailure: (err) => {
-          try {
-            out.warn(`logs: stdout failed (${err.code ?? err.message}); log lines are dropped from now on, events are still stored and acknowledged.`);
-          } catch {
-            // stderr is failing too: nothing more can be said.
-          }
-        },
+        onLogFailure: (err) =>
+          bestEffort(() => out.warn(`logs: stdout failed (${err.code ?? err.message}); log lines are dropped from now on, events are still stored and acknowledged.`)),
         slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
         logLevel: globals.verbosity === 'verbose' ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info',
       });
@@ -109,13 +104,23 @@ export function registerListen(program: Command): void {
       out.info(`${signal}: finishing in-flight requests…`);
       await server.close();
       const dropped = server.logsDropped();
-      try {
+      bestEffort(() => {
         if (dropped) out.warn(`logs: ${dropped} log line${dropped === 1 ? ' was' : 's were'} dropped (stdout failed or could not keep up).`);
         out.info('stopped');
-      } catch {
-        // stderr is failing too.
-      }
+      });
     });
+}
+
+/**
+ * A message to stderr while the listener runs: if stderr fails too (a full disk), the message is lost, not the
+ * request or the shutdown it was said in (a sync write to a failing file throws).
+ */
+function bestEffort(say: () => void): void {
+  try {
+    say();
+  } catch {
+    // Nowhere left to say it.
+  }
 }
 
 /** Flags › the config's listen section › defaults; seconds may have a fraction (0.5). */
