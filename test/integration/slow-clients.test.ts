@@ -69,6 +69,9 @@ describe('slow clients', () => {
       max: 512,
       idle: 10_000,
     });
+    // And the deadlines are looked at every second, not every 30 s (Node's default, which let tricklers stay open).
+    const checking = Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connectionsCheckingInterval');
+    expect(checking && (server as unknown as Record<symbol, { _idleTimeout?: number }>)[checking]?._idleTimeout).toBe(1_000);
   });
 
   it('closes a connection that trickles its headers one byte at a time (408), and one that sends nothing', async () => {
