@@ -83,6 +83,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     await app.close().catch(() => undefined);
     await writer.close();
     db.close();
+    await logDestination?.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new UsageError('PORT_IN_USE', `Port ${options.port} on ${options.host} is already in use.`, { hint: 'Stop the other process or pass --port N (env PORT).' });
