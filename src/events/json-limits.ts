@@ -11,6 +11,8 @@
  *   such values. No MediaConvert field comes near it (epoch milliseconds are about 1.7e12).
  * - no unpaired UTF-16 surrogate escape (`"\ud800"`): it is not Unicode text; stored as UTF-8 it would silently become
  *   U+FFFD.
+ * - no NUL character (`"\u0000"`): PostgreSQL's text and jsonb cannot hold it, so one store would refuse what the
+ *   other keeps; no MediaConvert field carries one.
  *
  * The body's size is limited before this (BODY_LIMIT_BYTES, 256 KiB: EventBridge's event size limit).
  */
@@ -27,7 +29,7 @@ export class JsonLimitError extends Error {
   }
 }
 
-type Problem = { kind: 'depth' } | { kind: 'number'; literal: string } | { kind: 'surrogate'; escape: string };
+type Problem = { kind: 'depth' } | { kind: 'number'; literal: string } | { kind: 'surrogate'; escape: string } | { kind: 'nul' };
 
 interface ScanResult {
   problem: Problem;
@@ -54,6 +56,7 @@ export function checkJsonLimits(text: string): JsonLimitError | undefined {
     return new JsonLimitError(
       `${where} is ${p.literal.length > 40 ? `${p.literal.slice(0, 40)}…` : p.literal}: numbers must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER} (beyond, they cannot be kept exactly)`,
     );
+  if (p.kind === 'nul') return new JsonLimitError(`${where} contains \\u0000 (NUL): strings must not contain it`);
   return new JsonLimitError(`${where} contains ${p.escape}, an unpaired UTF-16 surrogate: strings must be valid Unicode`);
 }
 
@@ -101,6 +104,8 @@ function scan(text: string, withPath: boolean): ScanResult | undefined {
             k = b + 12;
           } else if (unit >= 0xdc00 && unit <= 0xdfff) {
             return { problem: { kind: 'surrogate', escape: text.slice(b, b + 6) }, ...(withPath ? { path: path() } : {}) };
+          } else if (unit === 0) {
+            return { problem: { kind: 'nul' }, ...(withPath ? { path: path() } : {}) };
           } else k = b + 6;
         } else k = b + 2; // \" \\ \n …: two characters
         if (quote < k) quote = text.indexOf('"', k);

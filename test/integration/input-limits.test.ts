@@ -113,12 +113,14 @@ describe('nesting', () => {
 });
 
 describe('text', () => {
-  it('an unpaired surrogate is refused; a real pair and other unicode read back unchanged', async () => {
+  it('an unpaired surrogate or a NUL is refused; a real pair and other unicode read back unchanged', async () => {
     const body = complete();
     await refused(JSON.stringify(body).replace('"queue":"', '"queue":"\\ud800'), /body\.detail\.queue contains \\ud800, an unpaired UTF-16 surrogate/);
     await refused(JSON.stringify(body).replace('"queue":"', '"queue":"\\udc00\\ud83d'), /body\.detail\.queue contains \\udc00/);
 
-    const queue = 'q \u{1F600} \u202e e\u0301 \u0000 漢字';
+    await refused(JSON.stringify(body).replace('"queue":"', '"queue":"a\\u0000b'), /body\.detail\.queue contains \\u0000 \(NUL\)/);
+
+    const queue = 'q \u{1F600} \u202e e\u0301 \u0001 漢字';
     body.detail.queue = queue;
     const text = JSON.stringify(body).replace('\u{1F600}', '\\ud83d\\ude00');
     const res = await post(l.url, text);
