@@ -22,6 +22,11 @@ export interface ListenConfig {
   db?: string;
   /** SQLite path or PostgreSQL URL (no password: see listen.ts). */
   database?: string;
+  /** Slow-client limits (src/listener/limits.ts has the defaults and why). */
+  headerTimeoutSeconds?: number;
+  requestTimeoutSeconds?: number;
+  keepAliveTimeoutSeconds?: number;
+  maxConnections?: number;
 }
 
 export interface VidpipeConfig {
@@ -134,6 +139,10 @@ export const configSchema = {
         // A SQLite path or a PostgreSQL URL without a password (the config is under version control: the password
         // comes from VIDPIPE_DATABASE_URL, PGPASSWORD or ~/.pgpass).
         database: { type: 'string', minLength: 1 },
+        headerTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        requestTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        keepAliveTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        maxConnections: { type: 'integer', minimum: 1, maximum: 65535 },
       },
     },
     templates: { type: 'array', uniqueItems: true, items: { enum: [...JOB_TEMPLATE_NAMES] } },

@@ -16,6 +16,8 @@ import { ingestEvent } from './core/ingest.js';
 import { Forwarder, type ForwarderOptions } from './notify/forwarder.js';
 import { SqsPuller, type SqsPullerOptions } from './pull/sqs-puller.js';
 import { NO_WEBHOOK_REASON, SlackNotifier, type SlackNotifierOptions } from './notify/slack-notifier.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './limits.js';
+import { createLogDestination } from './log-destination.js';
 
 export interface ListenerOptions {
   port: number;
@@ -28,8 +30,12 @@ export interface ListenerOptions {
   slackWebhookUrl?: string;
   /** pino level, or 'silent'. */
   logLevel?: string;
-  /** Where logs go (default: stdout). */
+  /** Where logs go (default: stdout, through a destination that drops lines rather than block: log-destination.ts). */
   logStream?: NodeJS.WritableStream;
+  /** Called once if stdout fails (full disk, /dev/full, a closed pipe): log lines are dropped, events still stored. */
+  onLogFailure?(err: NodeJS.ErrnoException): void;
+  /** Timeouts and the connection bound; what is left out has its default (limits.ts). */
+  limits?: Partial<ConnectionLimits>;
   /** SQLite: where commits run, a worker thread when the build has one (default), or inline on the event loop. */
   writer?: 'inline' | 'auto';
   /** Overrides for the Slack notifier (tests shorten its intervals, inject a clock and a random). */
@@ -49,6 +55,8 @@ export interface RunningListener {
   notifier: SlackNotifier;
   forwarder: Forwarder | undefined;
   puller: SqsPuller | undefined;
+  /** Log lines dropped because the log destination failed or could not keep up. */
+  logsDropped(): number;
   /** Stop accepting, finish in-flight requests, stop the notifier, flush the writer, close the database. */
   close(): Promise<void>;
 }
@@ -68,11 +76,14 @@ function unopenedStore(): ListenerStore {
 
 export async function startListener(options: ListenerOptions): Promise<RunningListener> {
   const location = typeof options.database === 'string' ? parseDatabaseLocation(options.database) : options.database;
+  const logDestination =
+    options.logLevel === 'silent' || options.logStream ? undefined : createLogDestination(options.onLogFailure ? { onFailure: options.onLogFailure } : {});
   const deps: ListenerDeps = {
     store: unopenedStore(),
     auth: options.auth,
     processedSources: options.processedSources,
-    logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
+    limits: { ...DEFAULT_CONNECTION_LIMITS, ...options.limits },
+    logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', stream: options.logStream ?? logDestination },
     readiness: [],
     endpoint: options.pull ? options.pull.endpoint === true : true,
   };
@@ -82,6 +93,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
     await app.close().catch(() => undefined);
+    await logDestination?.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new UsageError('PORT_IN_USE', `Port ${options.port} on ${options.host} is already in use.`, { hint: 'Stop the other process or pass --port N (env PORT).' });
@@ -99,6 +111,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     });
   } catch (err) {
     await app.close().catch(() => undefined);
+    await logDestination?.close();
     throw err;
   }
   const notifier = new SlackNotifier({ ...options.notifier, store, webhookUrl: options.slackWebhookUrl, logger: app.log });
@@ -136,6 +149,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     notifier,
     forwarder,
     puller,
+    logsDropped: () => logDestination?.dropped ?? 0,
     close() {
       closing ??= (async () => {
         // The puller stops receiving and finishes (or hands back) its batch; fastify.close() stops accepting and waits
@@ -144,6 +158,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
         await app.close();
         await Promise.all([notifier.stop(), forwarder?.stop()]);
         await store.close();
+        await logDestination?.close();
       })();
       return closing;
     },

@@ -10,6 +10,8 @@ import { UsageError } from '../../errors.js';
 import { openAwsSession } from '../aws-session.js';
 import { addAwsOptions, commandContext, parseInteger, parseUrl } from '../context.js';
 import { addDatabaseOptions, resolveDatabase, type DatabaseFlags } from '../database-option.js';
+import { DEFAULT_CONNECTION_LIMITS, checkConnectionLimits, type ConnectionLimits } from '../../listener/limits.js';
+import type { ListenConfig } from '../../config/config.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -43,6 +45,10 @@ interface ListenFlags extends DatabaseFlags {
   host?: string;
   authHeader?: string;
   insecureNoAuth?: boolean;
+  headerTimeout?: string;
+  requestTimeout?: string;
+  keepAliveTimeout?: string;
+  maxConnections?: string;
 }
 
 export function registerListen(program: Command): void {
@@ -53,6 +59,10 @@ export function registerListen(program: Command): void {
     .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1)')
     .option('--auth-header <name>', `header carrying the API key (default: the config's listener.authHeader, else ${DEFAULT_AUTH_HEADER})`)
     .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)')
+    .option('--header-timeout <seconds>', `close a connection whose headers take longer (config listen.headerTimeoutSeconds; default ${DEFAULT_CONNECTION_LIMITS.headerTimeoutMs / 1000})`)
+    .option('--request-timeout <seconds>', `close a connection whose whole request takes longer (config listen.requestTimeoutSeconds; default ${DEFAULT_CONNECTION_LIMITS.requestTimeoutMs / 1000})`)
+    .option('--keep-alive-timeout <seconds>', `close an idle kept-alive connection after (config listen.keepAliveTimeoutSeconds; default ${DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs / 1000})`)
+    .option('--max-connections <n>', `connections open at once (config listen.maxConnections; default ${DEFAULT_CONNECTION_LIMITS.maxConnections})`)
     .option('--forward-to <url>', "relay every new event to your app, as an API destination would (durable, retried, in order per job)")
     .option('--forward-header <header>', 'a header for --forward-to, "Name: value" (repeatable; replaces the default auth header of that name)', collect, [])
     .option('--pull', 'receive events from the SQS queue of `setup --delivery sqs` instead of (or, with --http, besides) the HTTP endpoint')
@@ -82,6 +92,8 @@ export function registerListen(program: Command): void {
       if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$/.test(header))
         throw new UsageError('BAD_HEADER_NAME', `--auth-header "${header}" is not a valid HTTP header name.`);
 
+      const limits = connectionLimits(flags, config?.listen);
+
       const { resolveAuth, describeAuth } = await import('../../listener/http/auth.js');
       const { startListener } = await import('../../listener/server.js');
       const secretsFile = secretsPathFor(globals.configPath);
@@ -90,8 +102,9 @@ export function registerListen(program: Command): void {
       const reload = auth.config.reload;
       if (reload) {
         // Never the keys themselves: how many, and where from.
-        reload.onChange = (next) => out.info(`auth: ${secretsFile} changed; now accepting ${describeAuth(next)}`);
-        reload.onError = (err) => out.warn(`auth: ${err.message} Still accepting the previous credentials.`);
+        reload.onChange = (next) => bestEffort(() => out.info(`auth: ${secretsFile} changed; now accepting ${describeAuth(next)}`));
+        reload.onError = (err) => bestEffort(() => out.warn(`auth: ${err.message} Still accepting the previous credentials.`));
+        reload.onExposed = (err) => bestEffort(() => out.error(`auth: ${err.message} Requests get 503 (EventBridge retries them) until it is fixed.`, err.hint));
       }
 
       // The queue: --queue-url, or the one setup --delivery sqs made for this config's app (GetQueueUrl).
@@ -119,6 +132,10 @@ export function registerListen(program: Command): void {
         database,
         auth: auth.config,
         processedSources: [config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE],
+        limits,
+        // Once, and only if stderr can take it: a failing stdout must not take the listener down with it.
+        onLogFailure: (err) =>
+          bestEffort(() => out.warn(`logs: stdout failed (${err.code ?? err.message}); log lines are dropped from now on, events are still stored and acknowledged.`)),
         slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
         logLevel: globals.verbosity === 'verbose' ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info',
         ...(session && queueUrl ? { pull: { sqs: await session.aws.sqs(), queueUrl, endpoint: Boolean(flags.http) } } : {}),
@@ -156,6 +173,49 @@ export function registerListen(program: Command): void {
       out.info(`${signal}: finishing in-flight requests…`);
       await server.close();
       session?.close();
-      out.info('stopped');
+      const dropped = server.logsDropped();
+      bestEffort(() => {
+        if (dropped) out.warn(`logs: ${dropped} log line${dropped === 1 ? ' was' : 's were'} dropped (stdout failed or could not keep up).`);
+        out.info('stopped');
+      });
     });
+}
+
+/**
+ * A message to stderr while the listener runs: if stderr fails too (a full disk), the message is lost, not the
+ * request or the shutdown it was said in (a sync write to a failing file throws).
+ */
+function bestEffort(say: () => void): void {
+  try {
+    say();
+  } catch {
+    // Nowhere left to say it.
+  }
+}
+
+/** Flags › the config's listen section › defaults; seconds may have a fraction (0.5). */
+function connectionLimits(flags: ListenFlags, config: ListenConfig | undefined): ConnectionLimits {
+  const seconds = (flag: string | undefined, name: string, configured: number | undefined, fallbackMs: number): number => {
+    if (flag === undefined) return configured !== undefined ? Math.round(configured * 1000) : fallbackMs;
+    const n = Number(flag);
+    if (flag.trim() === '' || !Number.isFinite(n)) throw new UsageError('BAD_NUMBER', `${name} must be a number of seconds (e.g. 5 or 0.5), got "${flag}".`);
+    return Math.round(n * 1000);
+  };
+  const limits: ConnectionLimits = {
+    headerTimeoutMs: seconds(flags.headerTimeout, '--header-timeout', config?.headerTimeoutSeconds, DEFAULT_CONNECTION_LIMITS.headerTimeoutMs),
+    requestTimeoutMs: seconds(flags.requestTimeout, '--request-timeout', config?.requestTimeoutSeconds, DEFAULT_CONNECTION_LIMITS.requestTimeoutMs),
+    keepAliveTimeoutMs: seconds(flags.keepAliveTimeout, '--keep-alive-timeout', config?.keepAliveTimeoutSeconds, DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs),
+    maxConnections:
+      flags.maxConnections !== undefined ? parseInteger(flags.maxConnections, '--max-connections', 1, 65_535) : (config?.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections),
+  };
+  // The default header timeout gives way to a shorter request timeout the user chose (it could never apply).
+  if (flags.headerTimeout === undefined && config?.headerTimeoutSeconds === undefined) limits.headerTimeoutMs = Math.min(limits.headerTimeoutMs, limits.requestTimeoutMs);
+  const problems = checkConnectionLimits(limits, {
+    headerTimeoutMs: flags.headerTimeout !== undefined ? '--header-timeout' : 'listen.headerTimeoutSeconds',
+    requestTimeoutMs: flags.requestTimeout !== undefined ? '--request-timeout' : 'listen.requestTimeoutSeconds',
+    keepAliveTimeoutMs: flags.keepAliveTimeout !== undefined ? '--keep-alive-timeout' : 'listen.keepAliveTimeoutSeconds',
+    maxConnections: flags.maxConnections !== undefined ? '--max-connections' : 'listen.maxConnections',
+  });
+  if (problems.length) throw new UsageError('BAD_LIMITS', `${problems.join('; ')}.`, { hint: 'See `vidpipe listen --help` for the defaults.' });
+  return limits;
 }
