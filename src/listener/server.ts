@@ -12,8 +12,9 @@ import { buildListener, type ListenerDeps } from './http/app.js';
 import type { AuthConfig } from './http/auth.js';
 import { StoreUnavailableError, type ListenerStore } from './core/store-port.js';
 import { createEventParser } from '../events/parse-event.js';
-import { ingestEvent } from './core/ingest.js';
-import { Forwarder, type ForwarderOptions } from './notify/forwarder.js';
+import type { NormalisedEvent } from '../events/normalise.js';
+import { ingestEvent, type IngestAnswer } from './core/ingest.js';
+import { Forwarder, type ForwarderOptions, type ForwardResult } from './notify/forwarder.js';
 import { SqsPuller, type SqsPullerOptions } from './pull/sqs-puller.js';
 import { NO_WEBHOOK_REASON, SlackNotifier, type SlackNotifierOptions } from './notify/slack-notifier.js';
 import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './limits.js';
@@ -32,6 +33,12 @@ export interface ListenerOptions {
   logLevel?: string;
   /** Where logs go (default: stdout, through a destination that drops lines rather than block: log-destination.ts). */
   logStream?: NodeJS.WritableStream;
+  /** The file descriptor that destination writes to (default 1, stdout; 2 for stderr, or a --log-file's). */
+  logFd?: number;
+  /** Each event a transport ingested (the live view). */
+  onEvent?: (answer: IngestAnswer, event: NormalisedEvent, via: 'http' | 'sqs') => void;
+  /** Each delivery to the --forward-to app (the live view). */
+  onForward?: (result: ForwardResult) => void;
   /** Called once if stdout fails (full disk, /dev/full, a closed pipe): log lines are dropped, events still stored. */
   onLogFailure?(err: NodeJS.ErrnoException): void;
   /** Timeouts and the connection bound; what is left out has its default (limits.ts). */
@@ -77,7 +84,7 @@ function unopenedStore(): ListenerStore {
 export async function startListener(options: ListenerOptions): Promise<RunningListener> {
   const location = typeof options.database === 'string' ? parseDatabaseLocation(options.database) : options.database;
   const logDestination =
-    options.logLevel === 'silent' || options.logStream ? undefined : createLogDestination(options.onLogFailure ? { onFailure: options.onLogFailure } : {});
+    options.logLevel === 'silent' || options.logStream ? undefined : createLogDestination({ ...(options.onLogFailure ? { onFailure: options.onLogFailure } : {}), ...(options.logFd !== undefined ? { fd: options.logFd } : {}) });
   const deps: ListenerDeps = {
     store: unopenedStore(),
     auth: options.auth,
@@ -86,6 +93,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', stream: options.logStream ?? logDestination },
     readiness: [],
     endpoint: options.pull ? options.pull.endpoint === true : true,
+    ...(options.onEvent ? { onIngested: (answer: IngestAnswer, event: NormalisedEvent) => options.onEvent?.(answer, event, 'http') } : {}),
   };
   const app = buildListener(deps);
 
@@ -115,7 +123,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     throw err;
   }
   const notifier = new SlackNotifier({ ...options.notifier, store, webhookUrl: options.slackWebhookUrl, logger: app.log });
-  const forwarder = options.forward ? new Forwarder({ ...options.forward, store, logger: app.log }) : undefined;
+  const forwarder = options.forward ? new Forwarder({ ...options.forward, store, logger: app.log, ...(options.onForward ? { onResult: options.onForward } : {}) }) : undefined;
   store.onCommit(() => {
     notifier.wake();
     forwarder?.wake();
@@ -129,6 +137,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
         parse: createEventParser({ processedSources: options.processedSources }),
         ingest: (event, text) => ingestEvent(event, { store }, text),
         logger: app.log,
+        ...(options.onEvent ? { onIngested: (answer: IngestAnswer, event: NormalisedEvent) => options.onEvent?.(answer, event, 'sqs') } : {}),
       })
     : undefined;
   if (puller) deps.readiness?.push(() => puller.readiness());

@@ -4,6 +4,7 @@
  * lives in src/listener/server.ts and is imported only when the verb runs.
  */
 import type { Command } from 'commander';
+import { openSync } from 'node:fs';
 import { DEFAULT_AUTH_HEADER, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_LISTENER_PATH, DEFAULT_SIMULATOR_SOURCE, loadConfig } from '../../config/config.js';
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../../config/secrets.js';
 import { UsageError } from '../../errors.js';
@@ -27,6 +28,15 @@ function parseForwardHeader(text: string): [string, string] {
   return [m[1] as string, m[2] as string];
 }
 
+/** --log-file: appended to, created 0600 (logs name jobs and posts); a file that cannot be opened is a usage error. */
+function openLogFile(file: string): number {
+  try {
+    return openSync(file, 'a', 0o600);
+  } catch (err) {
+    throw new UsageError('BAD_LOG_FILE', `Cannot open the log file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, { hint: 'Check the path and its directory.' });
+  }
+}
+
 /** The forward URL as shown: any userinfo or query string may carry a secret. */
 function redactUrlForDisplay(text: string): string {
   const url = new URL(text);
@@ -36,6 +46,7 @@ function redactUrlForDisplay(text: string): string {
 }
 
 interface ListenFlags extends DatabaseFlags {
+  logFile?: string;
   pull?: boolean;
   queueUrl?: string;
   http?: boolean;
@@ -67,7 +78,8 @@ export function registerListen(program: Command): void {
     .option('--forward-header <header>', 'a header for --forward-to, "Name: value" (repeatable; replaces the default auth header of that name)', collect, [])
     .option('--pull', 'receive events from the SQS queue of `setup --delivery sqs` instead of (or, with --http, besides) the HTTP endpoint')
     .option('--queue-url <url>', 'the queue --pull reads (default: the config app\'s <app>-events queue)')
-    .option('--http', 'with --pull, also serve POST ' + DEFAULT_LISTENER_PATH);
+    .option('--http', 'with --pull, also serve POST ' + DEFAULT_LISTENER_PATH)
+    .option('--log-file <path>', 'write the structured logs (pino JSON) to this file (mode 0600) instead of stdout/stderr');
   addAwsOptions(cmd);
   addDatabaseOptions(cmd).action(async (flags: ListenFlags, cmd: Command) => {
       const { globals, out } = commandContext(cmd);
@@ -126,6 +138,17 @@ export function registerListen(program: Command): void {
         }
       }
 
+      // What stdout carries: on a terminal one line per event (the live view); with --json one JSON object per event
+      // (NDJSON); otherwise — a service, a pipe — the structured logs, as before. Logs never share stdout with events:
+      // beside a live view or NDJSON they go to stderr with --verbose, to --log-file, or nowhere.
+      const eventsOut = globals.json ? 'ndjson' : out.stdout.isTTY === true ? 'live' : 'none';
+      const verbose = globals.verbosity === 'verbose';
+      const logFd = flags.logFile ? openLogFile(flags.logFile) : eventsOut !== 'none' && verbose ? 2 : undefined;
+      const logLevel = eventsOut !== 'none' && logFd === undefined ? 'silent' : verbose ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info';
+      const show = (line: string) => bestEffort(() => out.stdout.write(`${line}\n`));
+      out.stdout.on?.('error', () => undefined); // a reader that went away (| head) must not take the listener down
+      const { liveEvent, liveForward, renderLiveEvent, renderLiveForward } = await import('../../listener/live-view.js');
+
       const server = await startListener({
         port,
         host,
@@ -137,7 +160,20 @@ export function registerListen(program: Command): void {
         onLogFailure: (err) =>
           bestEffort(() => out.warn(`logs: stdout failed (${err.code ?? err.message}); log lines are dropped from now on, events are still stored and acknowledged.`)),
         slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
-        logLevel: globals.verbosity === 'verbose' ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info',
+        logLevel,
+        ...(logFd !== undefined ? { logFd } : {}),
+        ...(eventsOut !== 'none'
+          ? {
+              onEvent: (answer, event, via) => {
+                const e = liveEvent(answer, event, via);
+                show(eventsOut === 'ndjson' ? JSON.stringify(e) : renderLiveEvent(e, out.c));
+              },
+              onForward: (r) => {
+                const f = liveForward(r);
+                show(eventsOut === 'ndjson' ? JSON.stringify(f) : renderLiveForward(f, out.c));
+              },
+            }
+          : {}),
         ...(session && queueUrl ? { pull: { sqs: await session.aws.sqs(), queueUrl, endpoint: Boolean(flags.http) } } : {}),
         ...(forwardTo
           ? {
@@ -167,6 +203,9 @@ export function registerListen(program: Command): void {
       if (queueUrl) out.info(`pulling: ${queueUrl} (long polls of 20 s, batches of 10)${flags.http ? '' : `; POST ${DEFAULT_LISTENER_PATH} is off (add --http)`}`);
       if (forwardTo) out.info(`forwarding: every new event to ${redactUrlForDisplay(forwardTo)}${forwardHeaders.length ? ` with ${forwardHeaders.map(([k]) => k).join(', ')}` : ''}`);
       out.info(`slack: ${env.SLACK_WEBHOOK_URL ? 'notifications on (SLACK_WEBHOOK_URL)' : 'off (set SLACK_WEBHOOK_URL); notifications are recorded as skipped'}`);
+      if (flags.logFile) out.info(`logs: ${flags.logFile}`);
+      else if (eventsOut !== 'none') out.info(`logs: ${verbose ? 'on stderr' : 'off (-v puts them on stderr, --log-file PATH in a file)'}; ${eventsOut === 'live' ? 'one line per event below' : 'one JSON object per event on stdout'}`);
+      if (!queueUrl || flags.http) out.info(`test it: vidpipe simulate-complete --sequence --post 42${server.port === DEFAULT_LISTEN_PORT ? '' : ` (PORT=${server.port})`}`);
       out.info('read API: GET /api/videos, /api/videos/:jobId, /api/posts/:id · health: /healthz, /readyz · Ctrl-C to stop');
 
       const signal = await stopSignal;

@@ -11,7 +11,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { DEFAULT_LISTENER_PATH } from '../../config/config.js';
 import { createEventParser } from '../../events/parse-event.js';
-import { ingestEvent } from '../core/ingest.js';
+import type { NormalisedEvent } from '../../events/normalise.js';
+import { ingestEvent, type IngestAnswer } from '../core/ingest.js';
 import { BadCursorError, StoreUnavailableError, type ListenerStore, type Readiness } from '../core/store-port.js';
 import { checkJsonLimits } from '../../events/json-limits.js';
 import { createAuthenticator, type AuthConfig } from './auth.js';
@@ -27,6 +28,8 @@ export interface ListenerDeps {
   auth: AuthConfig;
   /** Serve POST /aws/listener/eventbridge/video (default true; `listen --pull` alone serves only reads and health). */
   endpoint?: boolean;
+  /** Each event the route ingested, with its answer (the live view). */
+  onIngested?: (answer: IngestAnswer, event: NormalisedEvent) => void;
   /** More readiness checks than the store's (the notifier's loop). */
   readiness?: Array<() => Readiness | Promise<Readiness>>;
   /** Custom sources processed like aws.mediaconvert (the simulator's). */
@@ -152,6 +155,7 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     if (!parsed.ok) throw new HttpError(400, 'bad_request', parsed.message);
     const event = parsed.event;
     const result = await ingestEvent(event, { store: deps.store }, bodyText.get(req));
+    deps.onIngested?.(result, event);
     // A redelivery is routine (EventBridge delivers at least once) and the cheapest path to serve: debug level.
     req.log[result.status === 'duplicate' ? 'debug' : 'info'](
       { eventId: result.eventId, jobId: result.jobId, outcome: result.status, jobStatus: event.detail?.status, source: event.source },
