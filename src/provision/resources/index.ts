@@ -3,7 +3,7 @@
  * A new resource is one module file plus one line here.
  */
 import type { AnyResource } from '../types.js';
-import { alarmEmail, alarmTopic, dlqMessagesAlarm, failedInvocationsAlarm, sentToDlqAlarm } from './alarms.js';
+import { alarmEmail, alarmTopic, dlqMessagesAlarm, failedInvocationsAlarm, retryAttemptsAlarm, sentToDlqAlarm } from './alarms.js';
 import { apiDestination } from './api-destination.js';
 import { inputBucket, outputBucket } from './bucket.js';
 import { connection } from './connection.js';
@@ -14,6 +14,7 @@ import { jobTemplateResources } from './job-template.js';
 import { bucketNotification } from './bucket-notification.js';
 import { lambdaErrorsAlarm } from './lambda-errors-alarm.js';
 import { lambdaFunction } from './lambda-function.js';
+import { lambdaInvokeConfig } from './lambda-invoke-config.js';
 import { lambdaPermission } from './lambda-permission.js';
 import { lambdaRole } from './lambda-role.js';
 import { operatorPolicyResource } from './operator-policy.js';
@@ -35,10 +36,12 @@ export const RESOURCES: readonly AnyResource[] = [
   alarmTopic,
   alarmEmail,
   failedInvocationsAlarm,
+  retryAttemptsAlarm,
   sentToDlqAlarm,
   dlqMessagesAlarm,
   lambdaRole,
   lambdaFunction,
+  lambdaInvokeConfig,
   lambdaPermission,
   bucketNotification,
   lambdaErrorsAlarm,
