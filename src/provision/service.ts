@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { AwsContext } from '../aws/context.js';
 import type { VidpipeConfig } from '../config/config.js';
 import { secretsPathFor } from '../config/secrets.js';
+import { REGION_HINT } from '../aws/region.js';
 import { UsageError } from '../errors.js';
 import { applyPlan, type ApplyResult, type StepResult } from './apply.js';
 import { resourceNames } from './names.js';
@@ -59,9 +60,7 @@ export function planNotes(config: VidpipeConfig): string[] {
 export async function provisionEnv(options: ProvisionOptions): Promise<ProvisionEnv> {
   const region = options.aws.region;
   if (!region)
-    throw new UsageError('AWS_REGION_MISSING', 'No AWS region is set.', {
-      hint: 'Pass --region, set "region" in vidpipe.config.json (`vidpipe init --region …`), or set AWS_REGION.',
-    });
+    throw new UsageError('AWS_REGION_MISSING', 'No AWS region is set.', { hint: REGION_HINT });
   const secretsFile = secretsPathFor(options.configPath);
   return {
     config: options.config,

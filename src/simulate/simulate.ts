@@ -4,6 +4,7 @@
  */
 import { loadConfig, localListenerOrigin, DEFAULT_AUTH_HEADER, DEFAULT_SIMULATOR_SOURCE, DEFAULT_LISTENER_PATH, type VidpipeConfig } from '../config/config.js';
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../config/secrets.js';
+import { resolveRegion } from '../aws/region.js';
 import type { AwsCliOptions } from '../cli/context.js';
 import { RemoteRejectedError, UsageError } from '../errors.js';
 import { PLACEHOLDER_ACCOUNT, systemBuildEnv, type BuildEnv } from '../events/build.js';
@@ -81,7 +82,8 @@ export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}
   const env = deps.env ?? systemBuildEnv;
   const processEnv = deps.processEnv ?? process.env;
   const config = await loadConfig(options.configPath);
-  const region = options.aws.region ?? config?.region ?? processEnv.AWS_REGION ?? processEnv.AWS_DEFAULT_REGION;
+  // One precedence for every verb (src/aws/region.ts): --region, the config's, AWS_REGION, AWS_DEFAULT_REGION, the profile's.
+  const region = resolveRegion({ flag: options.aws.region, configRegion: config?.region, profile: options.aws.profile, env: processEnv })?.region;
   const setting = { region: region ?? 'us-east-1', app: config?.app, inputBucket: config?.inputBucket, outputBucket: config?.outputBucket };
 
   if (options.print) {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { createAwsContext, type AwsContext } from '../aws/context.js';
 import { awsErrorName, translateAwsError } from '../aws/errors.js';
+import { REGION_HINT, resolveRegion } from '../aws/region.js';
 import type { AwsCliOptions } from '../cli/context.js';
 import { localListenerOrigin, requireConfig, type VidpipeConfig } from '../config/config.js';
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../config/secrets.js';
@@ -130,7 +131,9 @@ export async function runUpload(options: UploadOptions, ctx: UploadEnv): Promise
     files.push({ file, arg, key });
   }
 
-  const aws = createAwsContext({ ...options.aws, region: options.aws.region ?? config.region });
+  const region = resolveRegion({ flag: options.aws.region, configRegion: config.region, profile: options.aws.profile, env });
+  if (!region) throw new UsageError('AWS_REGION_MISSING', 'No AWS region is set.', { hint: REGION_HINT });
+  const aws = createAwsContext({ ...options.aws, region: region.region });
   const controller = new AbortController();
   const onSigint = () => {
     out.warn('interrupted: stopping (Ctrl-C again to quit at once)…');

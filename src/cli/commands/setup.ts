@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { VidpipeError } from '../../errors.js';
-import { addAwsOptions, commandContext } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
 
 export function registerSetup(program: Command): void {
   const cmd = program
@@ -17,7 +17,7 @@ export function registerSetup(program: Command): void {
     .option('--alarm-email <address>', 'subscribe this address to the alarm topic (saved to the config)');
   addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const { globals, out } = commandContext(command);
-    const { requireConfig, saveConfig } = await import('../../config/config.js');
+    const { requireConfig, saveConfig, validateConfig } = await import('../../config/config.js');
     const service = await import('../../provision/service.js');
     const { changesIn } = await import('../../provision/plan.js');
     const render = await import('../../provision/render.js');
@@ -25,14 +25,21 @@ export function registerSetup(program: Command): void {
     const { confirm, promptContext } = await import('../../output/prompt.js');
 
     let config = await requireConfig(globals.configPath);
+    // --alarm-email is planned at once and saved to the config only once the change is confirmed.
+    let saveAlarmEmail = async () => {};
     if (typeof opts.alarmEmail === 'string' && opts.alarmEmail !== config.alarmEmail) {
       config = { ...config, alarmEmail: opts.alarmEmail };
-      // Validated with the rest of the config before anything is written.
-      await saveConfig(globals.configPath, config);
-      out.info(`Saved alarmEmail ${opts.alarmEmail} to ${globals.configPath}.`);
+      const email = opts.alarmEmail;
+      const validated = config;
+      // Validated with the rest of the config before anything is planned.
+      await validateConfig(validated, globals.configPath);
+      saveAlarmEmail = async () => {
+        await saveConfig(globals.configPath, validated);
+        out.info(`Saved alarmEmail ${email} to ${globals.configPath}.`);
+      };
     }
     service.checkListenerUrl(config);
-    const session = openAwsSession(opts, out, config.region);
+    const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
       const options = { config, configPath: globals.configPath, aws: session.aws, rotateKey: Boolean(opts.rotateKey) };
       const observation = await service.observeAll(options);
@@ -44,6 +51,7 @@ export function registerSetup(program: Command): void {
         return;
       }
       if (!changes.length) {
+        await saveAlarmEmail();
         out.result({ plan, results: [], awsCalls: session.calls() }, (c) => `${render.renderPlan(plan, c)}\nEverything is in place: nothing was changed.`);
         out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
         return;
@@ -53,8 +61,13 @@ export function registerSetup(program: Command): void {
       const ok = await confirm(promptContext(Boolean(opts.yes), out.json), deletes.length ? `Apply these changes, deleting ${deletes.length} resource(s)?` : 'Apply these changes?', {
         default: true,
         destructive: deletes.length > 0,
+        // The README's promise: without a terminal (or with --json) and without --yes, setup changes nothing.
+        required: true,
+        flag: '--yes',
+        hint: '`vidpipe setup --plan` shows what would change.',
       });
       if (!ok) return out.warn('Nothing was changed.');
+      await saveAlarmEmail();
 
       const applied = await service.applyObservedPlan(observation, plan, session.aws, (r) => {
         if (r.outcome === 'done') out.debug(`${r.action} ${r.kind} ${r.name} (${r.ms} ms)`);

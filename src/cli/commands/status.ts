@@ -1,7 +1,7 @@
 /** `vidpipe status`: every resource ok / missing / drifted, with connection, destination and alarm states and the DLQ depth; exit 4 if anything is not ok. */
 import type { Command } from 'commander';
 import { ExitCode, VidpipeError } from '../../errors.js';
-import { addAwsOptions, commandContext } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
 
 export function registerStatus(program: Command): void {
   const cmd = program.command('status').description('show whether every AWS resource is in place (exit 4 when something is missing or drifted)');
@@ -14,7 +14,7 @@ export function registerStatus(program: Command): void {
 
     const config = await requireConfig(globals.configPath);
     service.checkListenerUrl(config);
-    const session = openAwsSession(opts, out, config.region);
+    const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
       const observation = await service.observeAll({ config, configPath: globals.configPath, aws: session.aws });
       const plan = service.planSetup(observation);

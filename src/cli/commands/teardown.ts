@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { VidpipeError } from '../../errors.js';
-import { addAwsOptions, commandContext } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
 
 export function registerTeardown(program: Command): void {
   const cmd = program
@@ -22,7 +22,7 @@ export function registerTeardown(program: Command): void {
     const { confirm, promptContext } = await import('../../output/prompt.js');
 
     const config = await requireConfig(globals.configPath);
-    const session = openAwsSession(opts, out, config.region);
+    const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
       const observation = await service.observeAll({ config, configPath: globals.configPath, aws: session.aws });
       const plan = service.planTeardown(observation, Boolean(opts.deleteBuckets));
