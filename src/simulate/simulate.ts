@@ -17,6 +17,8 @@ export interface SimulateOptions extends SimulationSpec {
   via: 'http' | 'eventbridge';
   /** --to: the listener URL (http only). */
   to?: URL;
+  /** --public: the config's public listener.url instead of the local listener. */
+  publicListener?: boolean;
   concurrency: number;
   print: boolean;
   /** --source for --via eventbridge; default config.simulatorSource. Already checked not to be aws.*. */
@@ -69,12 +71,18 @@ export type SimulateResult =
     };
 
 /**
- * --to, else listener.url from the config, else where `vidpipe listen` binds with the same settings: PORT/HOST from
- * the environment › the config's listen section › 127.0.0.1:3000.
+ * --to; else, with --public, listener.url from the config (the public endpoint the API destination calls); else the
+ * listener on this machine, where `vidpipe listen` binds with the same settings: PORT/HOST from the environment › the
+ * config's listen section › 127.0.0.1:3000. A set-up directory has a public URL, but a test event belongs to the
+ * listener running here unless asked otherwise.
  */
-export function resolveListenerUrl(to: URL | undefined, config: VidpipeConfig | undefined, env: NodeJS.ProcessEnv = {}): URL {
+export function resolveListenerUrl(to: URL | undefined, config: VidpipeConfig | undefined, env: NodeJS.ProcessEnv = {}, usePublic = false): URL {
   if (to) return to;
-  if (config?.listener.url) return new URL(config.listener.url);
+  if (usePublic) {
+    if (!config?.listener.url)
+      throw new UsageError('LISTENER_URL_MISSING', '--public: the config has no listener.url.', { hint: 'Set listener.url in vidpipe.config.json, or pass --to URL.' });
+    return new URL(config.listener.url);
+  }
   return new URL(`${localListenerOrigin(config, env)}${DEFAULT_LISTENER_PATH}`);
 }
 
@@ -93,7 +101,7 @@ export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}
   }
   if (options.via === 'eventbridge') return sendViaEventBridge(options, config, region, setting, env, deps.onAwsCall);
 
-  const url = resolveListenerUrl(options.to, config, processEnv);
+  const url = resolveListenerUrl(options.to, config, processEnv, options.publicListener === true);
   const secretsFile = secretsPathFor(options.configPath);
   const credentials = clientCredentials({ env: processEnv, secretsFile });
   if (!credentials.apiKey && !credentials.basicAuth)

@@ -119,8 +119,8 @@ describe.runIf(motoAvailable())('setup confirmation, region precedence and minim
     for (const [verb, run] of Object.entries(runs)) expect(`${verb}: ${run.stderr}`).not.toMatch(/No AWS region/);
     // status: everything is missing (exit 4); upload: the bucket is missing (exit 4); the others succeed.
     expect(Object.fromEntries(Object.entries(runs).map(([v, r]) => [v, r.code]))).toEqual({ setup: 0, status: 4, teardown: 0, policy: 0, upload: 4, simulate: 0 });
-    expect(JSON.parse(runs.policy.stdout).Statement[0].Resource).toBe('arn:aws:s3:::shop-videos-input/*');
-    expect(JSON.parse(runs.simulate.stdout)).toMatchObject({ via: 'eventbridge', region: 'us-east-1' });
+    expect(JSON.parse(runs.policy!.stdout).Statement[0].Resource).toBe('arn:aws:s3:::shop-videos-input/*');
+    expect(JSON.parse(runs.simulate!.stdout)).toMatchObject({ via: 'eventbridge', region: 'us-east-1' });
   });
 
   it('--region wins over the config, which wins over AWS_REGION', async () => {
