@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { applyPlan, type ApplyResult, type StepResult } from './apply.js';
 import { resourceNames } from './names.js';
 import { planResources, type Plan, type PlanStep } from './plan.js';
-import { DATA_RESOURCES, RESOURCES } from './resources/index.js';
+import { DATA_RESOURCES, LOG_RESOURCES, RESOURCES } from './resources/index.js';
 import type { AnyResource, ProvisionEnv } from './types.js';
 
 export interface ProvisionOptions {
@@ -92,14 +92,24 @@ export function planSetup(observation: Observation): Plan {
   );
 }
 
-export function planTeardown(observation: Observation, deleteBuckets: boolean): Plan {
+export function planTeardown(observation: Observation, deleteBuckets: boolean, keepLogs = false): Plan {
   const { env, modules, observed } = observation;
-  const kept = modules.filter((m) => DATA_RESOURCES.has(m.id) && observed.get(m.id) !== undefined);
+  const present = (ids: ReadonlySet<string>) => modules.filter((m) => ids.has(m.id) && observed.get(m.id) !== undefined);
+  const keptBuckets = present(DATA_RESOURCES);
+  const logs = present(LOG_RESOURCES);
   const plan = planResources(
-    modules.filter((m) => deleteBuckets || !DATA_RESOURCES.has(m.id)).map((module) => ({ module, wanted: false, observed: observed.get(module.id) })),
+    modules
+      .filter((m) => (deleteBuckets || !DATA_RESOURCES.has(m.id)) && (!keepLogs || !LOG_RESOURCES.has(m.id)))
+      .map((module) => ({ module, wanted: false, observed: observed.get(module.id) })),
     env,
   );
-  if (kept.length && !deleteBuckets) plan.notes.push(`kept the buckets ${kept.map((m) => m.name(env)).join(', ')} (pass --delete-buckets to empty and delete them)`);
+  if (keptBuckets.length && !deleteBuckets) plan.notes.push(`kept the buckets ${keptBuckets.map((m) => m.name(env)).join(', ')} (pass --delete-buckets to empty and delete them)`);
+  if (logs.length)
+    plan.notes.push(
+      keepLogs
+        ? `kept the log group ${logs.map((m) => m.name(env)).join(', ')} (--keep-logs): delete it with \`aws logs delete-log-group\` when done`
+        : `the log group ${logs.map((m) => m.name(env)).join(', ')} and the logs in it are deleted (pass --keep-logs to keep them)`,
+    );
   return plan;
 }
 

@@ -16,6 +16,10 @@
  *   GET    /2017-08-29/jobs/{id}            GetJob             200 {job}
  *   DELETE /2017-08-29/jobs/{id}            CancelJob          202 {}; status CANCELED
  *   GET    /2017-08-29/jobs                 ListJobs           200 {jobs, nextToken}; maxResults, nextToken, order, status, queue
+ *   GET    /2017-08-29/tags/{arn}           ListTagsForResource 200 {resourceTags: {arn, tags}}; unknown arn → 404
+ *   POST   /2017-08-29/tags                 TagResource        200 {}; {arn, tags} merged into the resource's tags
+ *   PUT    /2017-08-29/tags/{arn}           UntagResource      200 {}; {tagKeys} removed
+ * Job templates keep the tags they were created with (CreateJobTemplate's `tags`), as MediaConvert does.
  * Validation is shallow: a missing name/settings/role is a 400 BadRequestException, a job naming an unknown template a
  * 404 NotFoundException. Settings are stored and echoed as sent: nothing is transcoded, no event is emitted.
  * Anything else answers 404 NotFoundException naming the route, so an unmodelled call fails loudly.
@@ -45,7 +49,10 @@ export type MediaConvertOperation =
   | 'CreateJob'
   | 'GetJob'
   | 'CancelJob'
-  | 'ListJobs';
+  | 'ListJobs'
+  | 'ListTagsForResource'
+  | 'TagResource'
+  | 'UntagResource';
 
 export type JobStatus = 'SUBMITTED' | 'PROGRESSING' | 'COMPLETE' | 'CANCELED' | 'ERROR';
 
@@ -153,7 +160,17 @@ export async function startMediaConvertFake(options: MediaConvertFakeOptions = {
   const templateArn = (name: string) => `arn:aws:mediaconvert:${region}:${accountId}:jobTemplates/${name}`;
   const defaultQueue = `arn:aws:mediaconvert:${region}:${accountId}:queues/Default`;
 
+  /** Resource ARN → its tags (job templates). */
+  const resourceTags = new Map<string, Record<string, string>>();
+
   function route(method: string, path: string): { operation: MediaConvertOperation | 'Unknown'; param?: string } {
+    const t = /^\/2017-08-29\/tags(?:\/(.+))?$/.exec(path);
+    if (t) {
+      const param = t[1] === undefined ? undefined : decodeURIComponent(t[1]);
+      const operation: MediaConvertOperation | undefined =
+        method === 'POST' && param === undefined ? 'TagResource' : method === 'GET' && param ? 'ListTagsForResource' : method === 'PUT' && param ? 'UntagResource' : undefined;
+      return operation ? { operation, ...(param === undefined ? {} : { param }) } : { operation: 'Unknown' };
+    }
     const m = /^\/2017-08-29\/(jobTemplates|jobs)(?:\/([^/]+))?\/?$/.exec(path);
     if (!m) return { operation: 'Unknown' };
     const [, collection, raw] = m;
@@ -186,6 +203,7 @@ export async function startMediaConvertFake(options: MediaConvertFakeOptions = {
         // Tags are stored on the resource, not echoed in the template (as in MediaConvert).
         delete template.tags;
         templates.set(name, template);
+        resourceTags.set(templateArn(name), isObject(body.tags) ? ({ ...body.tags } as Record<string, string>) : {});
         return [201, { jobTemplate: template }];
       }
       case 'GetJobTemplate': {
@@ -202,6 +220,7 @@ export async function startMediaConvertFake(options: MediaConvertFakeOptions = {
       }
       case 'DeleteJobTemplate': {
         if (!templates.delete(param!)) throw notFound(`The specified job template ${param} was not found.`);
+        resourceTags.delete(templateArn(param!));
         return [202, {}];
       }
       case 'ListJobTemplates': {
@@ -238,6 +257,25 @@ export async function startMediaConvertFake(options: MediaConvertFakeOptions = {
         jobs.set(id, job);
         if (token) tokens.set(token, { jobId: id, at: now() });
         return [201, { job }];
+      }
+      case 'ListTagsForResource': {
+        const tags = resourceTags.get(param!);
+        if (!tags) throw notFound(`The resource ${param} was not found.`);
+        return [200, { resourceTags: { arn: param, tags } }];
+      }
+      case 'TagResource': {
+        const arn = typeof body.arn === 'string' ? body.arn : '';
+        const tags = resourceTags.get(arn);
+        if (!tags) throw notFound(`The resource ${arn} was not found.`);
+        if (!isObject(body.tags)) throw badRequest('tags is required');
+        Object.assign(tags, body.tags);
+        return [200, {}];
+      }
+      case 'UntagResource': {
+        const tags = resourceTags.get(param!);
+        if (!tags) throw notFound(`The resource ${param} was not found.`);
+        for (const k of Array.isArray(body.tagKeys) ? body.tagKeys : []) delete tags[String(k)];
+        return [200, {}];
       }
       case 'GetJob': {
         const job = jobs.get(param!);
@@ -341,6 +379,7 @@ export async function startMediaConvertFake(options: MediaConvertFakeOptions = {
     },
     reset() {
       templates.clear();
+      resourceTags.clear();
       jobs.clear();
       tokens.clear();
       requests.length = 0;

@@ -86,9 +86,9 @@ describe.runIf(motoAvailable())('provisioning against moto + the MediaConvert fa
 
   it('a fresh setup creates every resource as a user would see it', async () => {
     const { plan, applied } = await setup();
-    // 19 + the upload trigger (trigger: 'lambda', the default): role, function, async invoke config, permission,
+    // 19 + the upload trigger (trigger: 'lambda', the default): role, log group, function, async invoke config, permission,
     // notification, alarm.
-    expect(countActions(plan)).toMatchObject({ create: 25, update: 0, delete: 0 });
+    expect(countActions(plan)).toMatchObject({ create: 26, update: 0, delete: 0 });
     expect(applied.failed).toEqual([]);
     expect(plan.notes).toEqual([]);
 

@@ -11,7 +11,8 @@ export function registerTeardown(program: Command): void {
     .command('teardown')
     .description('delete the AWS resources setup created (buckets are kept unless --delete-buckets)')
     .option('-y, --yes', 'delete without asking')
-    .option('--delete-buckets', 'also empty (all object versions) and delete the input and output buckets');
+    .option('--delete-buckets', 'also empty (all object versions) and delete the input and output buckets')
+    .option('--keep-logs', "keep the upload trigger's log group (/aws/lambda/<app>-upload-trigger) and its logs");
   addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const { globals, out } = commandContext(command);
     const { requireConfig } = await import('../../config/config.js');
@@ -25,7 +26,7 @@ export function registerTeardown(program: Command): void {
     const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
       const observation = await service.observeAll({ config, configPath: globals.configPath, aws: session.aws });
-      const plan = service.planTeardown(observation, Boolean(opts.deleteBuckets));
+      const plan = service.planTeardown(observation, Boolean(opts.deleteBuckets), Boolean(opts.keepLogs));
       const deletes = changesIn(plan);
       if (!deletes.length) {
         out.result({ plan, results: [] }, (c) => render.renderPlan(plan, c, 'Teardown'));

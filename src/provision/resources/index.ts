@@ -15,6 +15,7 @@ import { bucketNotification } from './bucket-notification.js';
 import { lambdaErrorsAlarm } from './lambda-errors-alarm.js';
 import { lambdaFunction } from './lambda-function.js';
 import { lambdaInvokeConfig } from './lambda-invoke-config.js';
+import { lambdaLogGroup } from './lambda-log-group.js';
 import { lambdaPermission } from './lambda-permission.js';
 import { lambdaRole } from './lambda-role.js';
 import { operatorPolicyResource } from './operator-policy.js';
@@ -40,6 +41,7 @@ export const RESOURCES: readonly AnyResource[] = [
   sentToDlqAlarm,
   dlqMessagesAlarm,
   lambdaRole,
+  lambdaLogGroup,
   lambdaFunction,
   lambdaInvokeConfig,
   lambdaPermission,
@@ -49,3 +51,5 @@ export const RESOURCES: readonly AnyResource[] = [
 
 /** Buckets hold user data: teardown keeps them unless asked (--delete-buckets). */
 export const DATA_RESOURCES: ReadonlySet<string> = new Set([inputBucket.id, outputBucket.id]);
+/** Logs: teardown deletes them unless asked to keep them (--keep-logs). */
+export const LOG_RESOURCES: ReadonlySet<string> = new Set([lambdaLogGroup.id]);
