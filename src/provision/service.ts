@@ -21,6 +21,8 @@ export interface ProvisionOptions {
   rotateKey?: boolean;
   /** The resource modules (tests wrap one to inject a failure). */
   modules?: readonly AnyResource[];
+  /** Each resource read (for progress displays). */
+  onObserved?: (module: AnyResource, env: ProvisionEnv) => void;
 }
 
 export interface Observation {
@@ -79,7 +81,13 @@ export async function provisionEnv(options: ProvisionOptions): Promise<Provision
 export async function observeAll(options: ProvisionOptions): Promise<Observation> {
   const env = await provisionEnv(options);
   const modules = options.modules ?? RESOURCES;
-  const states = await Promise.all(modules.map((m) => m.observe(options.aws, env)));
+  const states = await Promise.all(
+    modules.map(async (m) => {
+      const state = await m.observe(options.aws, env);
+      options.onObserved?.(m, env);
+      return state;
+    }),
+  );
   return { env, modules, observed: new Map(modules.map((m, i) => [m.id, states[i]])) };
 }
 
@@ -113,8 +121,14 @@ export function planTeardown(observation: Observation, deleteBuckets: boolean, k
   return plan;
 }
 
-export async function applyObservedPlan(observation: Observation, plan: Plan, aws: AwsContext, onStep?: (r: StepResult) => void): Promise<ApplyResult> {
-  return applyPlan(plan, { aws, env: observation.env, modules: observation.modules, observed: observation.observed, ...(onStep ? { onStep } : {}) });
+export async function applyObservedPlan(
+  observation: Observation,
+  plan: Plan,
+  aws: AwsContext,
+  onStep?: (r: StepResult) => void,
+  onStart?: (step: PlanStep) => void,
+): Promise<ApplyResult> {
+  return applyPlan(plan, { aws, env: observation.env, modules: observation.modules, observed: observation.observed, ...(onStep ? { onStep } : {}), ...(onStart ? { onStart } : {}) });
 }
 
 export type ResourceStatus = 'ok' | 'missing' | 'drifted';

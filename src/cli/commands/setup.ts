@@ -22,6 +22,7 @@ export function registerSetup(program: Command): void {
     const { changesIn } = await import('../../provision/plan.js');
     const render = await import('../../provision/render.js');
     const { openAwsSession } = await import('../aws-session.js');
+    const run = await import('../provision-run.js');
     const { confirm, promptContext } = await import('../../output/prompt.js');
 
     let config = await requireConfig(globals.configPath);
@@ -42,20 +43,23 @@ export function registerSetup(program: Command): void {
     const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
       const options = { config, configPath: globals.configPath, aws: session.aws, rotateKey: Boolean(opts.rotateKey) };
-      const observation = await service.observeAll(options);
+      const observation = await run.observeWithProgress(options, out);
       const plan = service.planSetup(observation);
       const changes = changesIn(plan);
+      const target = run.runTarget(session, observation);
+      if (!out.json) out.info(render.renderTarget(target, out.ec));
 
       if (opts.plan || opts.dryRun) {
-        out.result({ plan }, (c) => render.renderPlan(plan, c));
+        out.result({ target, plan }, (c) => render.renderPlan(plan, c));
         return;
       }
       if (!changes.length) {
         await saveAlarmEmail();
-        out.result({ plan, results: [], awsCalls: session.calls() }, (c) => `${render.renderPlan(plan, c)}\nEverything is in place: nothing was changed.`);
+        out.result({ target, plan, results: [], awsCalls: session.calls() }, (c) => `${render.renderPlan(plan, c)}\nEverything is in place: nothing was changed.`);
         out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
         return;
       }
+      // On a terminal the prompt comes after the plan, so it shows what will change.
       if (!out.json) out.info(render.renderPlan(plan, out.ec));
       const deletes = changes.filter((s) => s.action === 'delete');
       const ok = await confirm(promptContext(Boolean(opts.yes), out.json), deletes.length ? `Apply these changes, deleting ${deletes.length} resource(s)?` : 'Apply these changes?', {
@@ -69,11 +73,9 @@ export function registerSetup(program: Command): void {
       if (!ok) return out.warn('Nothing was changed.');
       await saveAlarmEmail();
 
-      const applied = await service.applyObservedPlan(observation, plan, session.aws, (r) => {
-        if (r.outcome === 'done') out.debug(`${r.action} ${r.kind} ${r.name} (${r.ms} ms)`);
-      });
+      const applied = await run.applyWithProgress(observation, plan, session, out);
       const secretsNote = `The listener's ${config.listener.auth === 'API_KEY' ? `API key (header ${config.listener.authHeader})` : 'Basic credentials'} is in ${observation.env.secretsFile} (0600), which \`vidpipe listen\` reads.`;
-      const doc = { plan, results: applied.results, secretsFile: observation.env.secretsFile, awsCalls: session.calls(), ms: session.elapsed() };
+      const doc = { target, plan, results: applied.results, secretsFile: observation.env.secretsFile, awsCalls: session.calls(), ms: session.elapsed() };
       out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
       if (applied.failed.length) {
         if (!out.json) out.result(doc, (c) => render.renderResults(applied.results, c));

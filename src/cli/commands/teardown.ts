@@ -20,16 +20,19 @@ export function registerTeardown(program: Command): void {
     const { changesIn } = await import('../../provision/plan.js');
     const render = await import('../../provision/render.js');
     const { openAwsSession } = await import('../aws-session.js');
+    const run = await import('../provision-run.js');
     const { confirm, promptContext } = await import('../../output/prompt.js');
 
     const config = await requireConfig(globals.configPath);
     const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
-      const observation = await service.observeAll({ config, configPath: globals.configPath, aws: session.aws });
+      const observation = await run.observeWithProgress({ config, configPath: globals.configPath, aws: session.aws }, out);
       const plan = service.planTeardown(observation, Boolean(opts.deleteBuckets), Boolean(opts.keepLogs));
       const deletes = changesIn(plan);
+      const target = run.runTarget(session, observation);
+      if (!out.json) out.info(render.renderTarget(target, out.ec));
       if (!deletes.length) {
-        out.result({ plan, results: [] }, (c) => render.renderPlan(plan, c, 'Teardown'));
+        out.result({ target, plan, results: [] }, (c) => render.renderPlan(plan, c, 'Teardown'));
         return;
       }
       if (!out.json) out.info(render.renderPlan(plan, out.ec, 'Teardown'));
@@ -44,10 +47,8 @@ export function registerTeardown(program: Command): void {
         });
         if (!emptyOk) return out.warn('Nothing was deleted.');
       }
-      const applied = await service.applyObservedPlan(observation, plan, session.aws, (r) => {
-        if (r.outcome === 'done') out.debug(`deleted ${r.kind} ${r.name} (${r.ms} ms)`);
-      });
-      const doc = { plan, results: applied.results, awsCalls: session.calls(), ms: session.elapsed() };
+      const applied = await run.applyWithProgress(observation, plan, session, out);
+      const doc = { target, plan, results: applied.results, awsCalls: session.calls(), ms: session.elapsed() };
       if (applied.failed.length) {
         if (!out.json) out.result(doc, (c) => render.renderResults(applied.results, c));
         const first = applied.firstError;

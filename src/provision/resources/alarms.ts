@@ -10,6 +10,7 @@
  * were retries in each of 3 consecutive 5-minute periods (15 minutes of a listener that does not answer), and a single
  * retried blip does not wake anyone.
  */
+import { change, type Difference } from '../diff.js';
 import { arns } from '../names.js';
 import type { ProvisionEnv, ResourceModule } from '../types.js';
 import { appTags, call, deleteIfExists, readOrUndefined } from './common.js';
@@ -157,17 +158,18 @@ export function alarmModule(id: string, spec: (env: ProvisionEnv) => AlarmDesire
     },
 
     diff(d, o, world, env) {
-      const reasons: string[] = [];
+      const reasons: Difference[] = [];
       const dims = o.dimensions.map((x) => `${x.Name}=${x.Value}`).join(',');
-      if (o.namespace !== d.namespace || o.metric !== d.metric || dims !== `${d.dimension.Name}=${d.dimension.Value}`) reasons.push('watches another metric');
+      const wantDims = `${d.dimension.Name}=${d.dimension.Value}`;
+      if (o.namespace !== d.namespace || o.metric !== d.metric || dims !== wantDims) reasons.push(change('metric', `${o.namespace}/${o.metric} ${dims}`, `${d.namespace}/${d.metric} ${wantDims}`));
       const w = wantedCondition(d);
       if (o.statistic !== d.statistic || o.threshold !== w.threshold || o.comparison !== w.comparison)
-        reasons.push(`condition ${o.statistic} ${o.comparison} ${o.threshold} → ${d.statistic} ${w.comparison} ${w.threshold}`);
+        reasons.push(change('condition', `${o.statistic} ${o.comparison} ${o.threshold}`, `${d.statistic} ${w.comparison} ${w.threshold}`));
       // An alarm created before DatapointsToAlarm existed reports none: it then equals EvaluationPeriods.
       if (o.evaluationPeriods !== w.evaluationPeriods || (o.datapointsToAlarm ?? o.evaluationPeriods) !== w.evaluationPeriods)
-        reasons.push(`periods ${o.datapointsToAlarm ?? o.evaluationPeriods}/${o.evaluationPeriods} → ${w.evaluationPeriods}/${w.evaluationPeriods}`);
+        reasons.push(change('datapoints to alarm / periods', `${o.datapointsToAlarm ?? o.evaluationPeriods}/${o.evaluationPeriods}`, `${w.evaluationPeriods}/${w.evaluationPeriods}`));
       const topic = world.get('alarm-topic')?.arn ?? arns.topic(env, env.names.alarmTopic);
-      if (!o.actions.includes(topic)) reasons.push('does not notify the alarm topic');
+      if (!o.actions.includes(topic)) reasons.push(change('alarm actions', o.actions, [topic]));
       return reasons;
     },
 

@@ -4,6 +4,7 @@
  * Its app tag is checked too (ListTagsForResource): a template untagged or retagged behind vidpipe's back is drift,
  * repaired with TagResource.
  */
+import { change, type Difference } from '../diff.js';
 import type { JobTemplateSettings } from '@aws-sdk/client-mediaconvert';
 import { JOB_TEMPLATE_NAMES, jobTemplateResourceName, jobTemplates, type JobTemplateName } from '../../../templates/job-templates.js';
 import { containsJson } from '../documents.js';
@@ -57,11 +58,11 @@ function jobTemplateModule(template: JobTemplateName): ResourceModule<TemplateDe
     },
 
     diff(d, o) {
-      const reasons: string[] = [];
+      const reasons: Difference[] = [];
       // MediaConvert returns settings with its defaults filled in: compare only what vidpipe sets.
       if (!containsJson(o.settings, d.settings)) reasons.push('settings differ');
-      if (o.description !== d.description) reasons.push('description differs');
-      for (const [k, v] of Object.entries(tagsToSet(d, o))) reasons.push(`tag ${k}: ${o.tags[k] === undefined ? '(none)' : JSON.stringify(o.tags[k])} → ${JSON.stringify(v)}`);
+      if (o.description !== d.description) reasons.push(change('Description', o.description, d.description));
+      for (const [k, v] of Object.entries(tagsToSet(d, o))) reasons.push(change(`tag ${k}`, o.tags[k], v));
       return reasons;
     },
 

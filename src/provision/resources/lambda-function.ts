@@ -3,6 +3,7 @@
  * environment variables. Its code is uploaded only when the bundle's sha256 differs from the function's CodeSha256
  * (the bundle is reproducible, see src/lambda/bundle.ts).
  */
+import { change, jsonChanges, type Difference } from '../diff.js';
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from '../../lambda/bundle.js';
 import { lambdaEnvironment } from '../../lambda/env.js';
 import { sameJson } from '../../util/canonical-json.js';
@@ -43,12 +44,14 @@ function bundleOf(env: ProvisionEnv) {
   return env.lambdaBundle;
 }
 
-function configurationDiffers(d: FunctionDesired, o: FunctionObserved): string[] {
-  const reasons: string[] = [];
-  if (o.runtime !== d.runtime) reasons.push(`runtime ${o.runtime} → ${d.runtime}`);
-  if (o.handler !== d.handler || o.timeout !== d.timeout || o.memory !== d.memory) reasons.push('settings differ');
-  if (o.role !== d.role) reasons.push('execution role differs');
-  if (!sameJson(o.environment, d.environment)) reasons.push('environment differs');
+function configurationDiffers(d: FunctionDesired, o: FunctionObserved): Difference[] {
+  const reasons: Difference[] = [];
+  if (o.runtime !== d.runtime) reasons.push(change('Runtime', o.runtime, d.runtime));
+  if (o.handler !== d.handler) reasons.push(change('Handler', o.handler, d.handler));
+  if (o.timeout !== d.timeout) reasons.push(change('Timeout', o.timeout, d.timeout));
+  if (o.memory !== d.memory) reasons.push(change('MemorySize', o.memory, d.memory));
+  if (o.role !== d.role) reasons.push(change('Role', o.role, d.role));
+  if (!sameJson(o.environment, d.environment)) reasons.push(...jsonChanges('Environment', o.environment, d.environment));
   return reasons;
 }
 

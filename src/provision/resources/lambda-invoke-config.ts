@@ -8,6 +8,7 @@
  * (2 by default, after about 1 and then about 2 more minutes), maximum event age 60-21600 s (6 h by default).
  * vidpipe sets both explicitly: 2 retries, and 6 hours, so a throttled burst of uploads is not dropped early.
  */
+import { change, type Difference } from '../diff.js';
 import { arns, triggerNames } from '../names.js';
 import type { ResourceModule } from '../types.js';
 import { call, deleteIfExists, readOrUndefined } from './common.js';
@@ -63,11 +64,10 @@ export const lambdaInvokeConfig: ResourceModule<InvokeConfigDesired, InvokeConfi
   },
 
   diff(d, o) {
-    const reasons: string[] = [];
-    if (o.maximumRetryAttempts !== d.maximumRetryAttempts) reasons.push(`retries ${o.maximumRetryAttempts ?? 'unset'} → ${d.maximumRetryAttempts}`);
-    if (o.maximumEventAgeInSeconds !== d.maximumEventAgeInSeconds)
-      reasons.push(`maximum event age ${o.maximumEventAgeInSeconds ?? 'unset'} s → ${d.maximumEventAgeInSeconds} s`);
-    if (o.onFailure !== d.onFailure) reasons.push(`on-failure destination ${o.onFailure ?? 'none'} → ${d.onFailure ?? 'none'}`);
+    const reasons: Difference[] = [];
+    if (o.maximumRetryAttempts !== d.maximumRetryAttempts) reasons.push(change('MaximumRetryAttempts', o.maximumRetryAttempts, d.maximumRetryAttempts));
+    if (o.maximumEventAgeInSeconds !== d.maximumEventAgeInSeconds) reasons.push(change('MaximumEventAgeInSeconds', o.maximumEventAgeInSeconds, d.maximumEventAgeInSeconds));
+    if (o.onFailure !== d.onFailure) reasons.push(change('OnFailure destination', o.onFailure, d.onFailure));
     return reasons;
   },
 

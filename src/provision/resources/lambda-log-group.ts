@@ -3,6 +3,7 @@
  * logs kept forever; setup creates it first, tagged, with a retention, so it is a resource vidpipe owns: `status`
  * checks it and `teardown` deletes it (unless --keep-logs: a post-mortem may need the logs after the pipeline is gone).
  */
+import { change, type Difference } from '../diff.js';
 import { triggerNames } from '../names.js';
 import type { ResourceModule } from '../types.js';
 import { appTagMap, call, deleteIfExists, readOrUndefined } from './common.js';
@@ -43,7 +44,7 @@ export const lambdaLogGroup: ResourceModule<LogGroupDesired, LogGroupObserved> =
     };
   },
 
-  diff: (d, o) => (o.retentionDays === d.retentionDays ? [] : [`retention ${o.retentionDays ?? 'never expires'} → ${d.retentionDays} days`]),
+  diff: (d, o) => (o.retentionDays === d.retentionDays ? [] : [change('retentionInDays', o.retentionDays, d.retentionDays)]),
 
   async apply(aws, d, o, _w, env) {
     const logs = await aws.logs();
