@@ -51,10 +51,10 @@ export async function applyWithProgress(observation: Observation, plan: Plan, se
       session.aws,
       (r) => {
         if (r.action === 'noop') return;
-        const label = `${PAST[r.action]} ${r.kind} ${r.name}`;
-        if (r.outcome === 'done') progress.finish(label, 'ok', `${r.ms} ms`);
-        else if (r.outcome === 'failed') progress.finish(`${r.action} ${r.kind} ${r.name}`, 'failed', r.error);
-        else if (r.outcome === 'skipped') progress.finish(`${r.action} ${r.kind} ${r.name}`, 'skipped', r.error);
+        const started = `${r.kind} ${r.name}`;
+        if (r.outcome === 'done') progress.finish(`${PAST[r.action]} ${started}`, 'ok', `${r.ms} ms`, started);
+        else if (r.outcome === 'failed') progress.finish(`${r.action} ${started}`, 'failed', r.error, started);
+        else if (r.outcome === 'skipped') progress.finish(`${r.action} ${started}`, 'skipped', r.error, started);
         if (r.outcome === 'done') out.debug(`${r.action} ${r.kind} ${r.name} (${r.ms} ms)`);
       },
       (step) => progress.start(`${step.kind} ${step.name}`),

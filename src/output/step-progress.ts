@@ -8,8 +8,8 @@ import type { Output } from './output.js';
 export interface StepProgress {
   /** A resource started. */
   start(label: string): void;
-  /** A resource finished: ok, failed, or skipped (with why). */
-  finish(label: string, outcome: 'ok' | 'failed' | 'skipped', detail?: string): void;
+  /** A resource finished: ok, failed, or skipped (with why). `started` is the label start() was given, if other. */
+  finish(label: string, outcome: 'ok' | 'failed' | 'skipped', detail?: string, started?: string): void;
   stop(): void;
 }
 
@@ -20,7 +20,11 @@ export async function createStepProgress(out: Output, title: string, total: numb
   const running = new Set<string>();
   let finished = 0;
   const mark = { ok: out.ec.green('✔'), failed: out.ec.red('✖'), skipped: out.ec.yellow('–') };
-  if (!out.interactive) {
+  // A terminal that reports no width (e.g. a pseudo-terminal nobody sized) would make a spinner redraw endlessly:
+  // plain lines there.
+  const width = (out.stderr as { columns?: number }).columns ?? 0;
+  if (!out.interactive || width <= 0) {
+    if (options.persist === false) return silent;
     return {
       start() {},
       finish(label, outcome, detail) {
@@ -38,8 +42,8 @@ export async function createStepProgress(out: Output, title: string, total: numb
       running.add(label);
       spinner.text = text();
     },
-    finish(label, outcome, detail) {
-      running.delete(label);
+    finish(label, outcome, detail, started) {
+      running.delete(started ?? label);
       finished++;
       if (options.persist === false && outcome === 'ok') spinner.text = text();
       else {

@@ -61,8 +61,12 @@ export interface RunTarget {
 }
 
 export function renderTarget(t: RunTarget, c: ChalkInstance): string {
-  const distinct = [...new Set(Object.values(t.endpoints))];
-  const endpoint = distinct.length === 0 ? 'AWS' : distinct.length === 1 ? distinct[0]! : Object.entries(t.endpoints).map(([s, e]) => `${s}=${e}`).join(', ');
+  // The endpoint most services use, then the services that differ from it (AWS's own endpoints when none is set).
+  const count = new Map<string, number>();
+  for (const e of Object.values(t.endpoints)) count.set(e, (count.get(e) ?? 0) + 1);
+  const main = [...count.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const others = Object.entries(t.endpoints).filter(([, e]) => e !== main);
+  const endpoint = `${main ?? 'AWS'}${others.length ? ` (${others.map(([s, e]) => `${s}: ${e}`).join(', ')})` : ''}`;
   return c.dim(
     `account ${t.account} · region ${t.region}${t.regionSource ? ` (from ${t.regionSource})` : ''} · profile ${t.profile ?? 'default chain'} · endpoint ${endpoint}`,
   );
