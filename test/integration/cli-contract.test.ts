@@ -4,14 +4,17 @@
  *   - item 10: one region precedence for every verb: a profile's region is enough;
  *   - item 12: --json usage errors are one JSON document; `vidpipe` alone prints help to stdout; upload --help shows
  *     the global options;
- *   - item 13: a minimal config is completed with the documented defaults.
+ *   - item 13: a minimal config is completed with the documented defaults;
+ *   - item 7: the account/region/profile/endpoint above the plan, the plan as a diff, per-resource progress (a spinner
+ *     on a terminal — run under `script`, a pseudo-terminal — plain lines otherwise, nothing with --json).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsRequests } from '../helpers/aws-calls.js';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { startMediaConvertFake, type MediaConvertFake } from '../helpers/mediaconvert-fake.js';
 import { motoAvailable, startMoto, type Moto } from '../helpers/moto.js';
 import { writeFakeMp4 } from '../helpers/video-files.js';
@@ -131,5 +134,43 @@ describe.runIf(motoAvailable())('setup confirmation, region precedence and minim
     expect(JSON.parse(fromConfig.stdout).region).toBe('eu-west-1');
     const fromFlag = await runCli(['simulate-complete', '--via', 'eventbridge', '--json', '--profile', 'pipeline', '--region', 'us-west-2'], { cwd: dir, env });
     expect(JSON.parse(fromFlag.stdout).region).toBe('us-west-2');
+  });
+
+  it('says where it acts, shows the plan as a diff, and reports progress per resource', async () => {
+    const dir = minimalProject();
+    const p = ['--profile', 'pipeline'];
+    const applied = await runCli(['setup', '--yes', ...p], { cwd: dir, env: profileEnv });
+    expect(applied.code, applied.stderr).toBe(0);
+    const where = new RegExp(`account 123456789012 · region us-east-1 \\(from profile\\) · profile pipeline · endpoint ${moto.endpoint} \\(mediaconvert: ${fake.endpoint}\\)`);
+    expect(applied.stderr).toMatch(where);
+    // Without a terminal: one plain line per resource changed.
+    expect(applied.stderr).toMatch(/^✔ created EventBridge rule shop-videos-mediaconvert-events \(\d+ ms\) \[\d+\/\d+\]$/m);
+
+    const config = JSON.parse(readFileSync(path.join(dir, 'vidpipe.config.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'vidpipe.config.json'), JSON.stringify({ ...config, rateLimitPerSecond: 25, statuses: ['COMPLETE', 'ERROR', 'PROGRESSING'] }));
+    const plan = await runCli(['setup', '--plan', ...p], { cwd: dir, env: profileEnv });
+    expect(plan.stdout).toMatch(/ACTION\s+RESOURCE\s+NAME\s+FIELD\s+AWS\s+WANTED/);
+    expect(plan.stdout).toMatch(/update\s+EventBridge API destination\s+shop-videos-listener\s+InvocationRateLimitPerSecond\s+10\s+25/);
+    expect(plan.stdout).toMatch(/update\s+EventBridge rule\s+shop-videos-mediaconvert-events\s+EventPattern\.detail\.status\s+\["COMPLETE","ERROR"\]\s+\["COMPLETE","ERROR","PROGRESSING"\]/);
+
+    const json = await runCli(['setup', '--yes', '--json', ...p], { cwd: dir, env: profileEnv });
+    expect(json.code, json.stderr).toBe(0);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.target).toMatchObject({ account: '123456789012', region: 'us-east-1', regionSource: 'profile', profile: 'pipeline' });
+    const step = doc.plan.steps.find((s: { resource: string }) => s.resource === 'api-destination');
+    expect(step.changes).toEqual([{ field: 'InvocationRateLimitPerSecond', current: 10, wanted: 25 }]);
+    expect(json.stderr).not.toMatch(/✔ updated/);
+
+    // On a terminal: a spinner while reading and applying, the plan, then the result.
+    const env = { ...process.env, ...profileEnv, NO_COLOR: '1' };
+    // Not spawnSync: the MediaConvert fake answers from this process's event loop.
+    const child = spawn('script', ['-qfec', `stty cols 400 rows 40; ${process.execPath} ${BIN} status ${p.join(' ')}`, '/dev/null'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let raw = '';
+    child.stdout.on('data', (c) => (raw += c));
+    await new Promise((resolve) => child.on('close', resolve));
+    const screen = raw.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '');
+    expect(screen).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] reading/);
+    expect(screen).toMatch(where);
+    expect(screen).toMatch(/ok\s+EventBridge API destination\s+shop-videos-listener/);
   });
 });
