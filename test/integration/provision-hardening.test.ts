@@ -73,8 +73,8 @@ describe.runIf(motoAvailable())('provisioning: alarms, template tags, log group'
 
     const rows = await status();
     expect(rows.filter((r) => r.status !== 'ok').map((r) => [r.resource, r.status, r.reason])).toEqual([
-      ['job-template:mp4', 'drifted', 'tag vidpipe:app: (none) → "edge"'],
-      ['job-template:hls', 'drifted', 'tag vidpipe:app: "someone-else" → "edge"'],
+      ['job-template:mp4', 'drifted', 'tag vidpipe:app: (none) → edge'],
+      ['job-template:hls', 'drifted', 'tag vidpipe:app: someone-else → edge'],
     ]);
     fake.requests.length = 0;
     await setup();

@@ -113,6 +113,16 @@ function parseOutputs(o: Record<string, unknown>, status: JobStatus): SimulatedO
   return { mp4, hls: hls === undefined ? undefined : hlsOutputsFor(hls), thumbnail: thumbnail === undefined ? undefined : thumbnailPathFor(thumbnail) };
 }
 
+function answerDocument({ body, ...rest }: SentEvent): Omit<SentEvent, 'body'> & { answer: unknown } {
+  let answer: unknown = body;
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    // not JSON (a proxy's HTML page): kept as text
+  }
+  return { ...rest, answer };
+}
+
 function answerLine(a: SentEvent): string {
   return `${a.status.padEnd(17)} ${a.jobId}  → ${a.httpStatus} ${a.body.replace(/\s+/g, ' ').trim()}`;
 }
@@ -125,7 +135,8 @@ function render(result: SimulateResult, out: Output): void {
     case 'http': {
       const jobId = result.jobIds[0]!;
       // In text mode the answers were printed as they came.
-      out.result({ via: 'http', url: result.url, jobId, answers: result.answers }, () => '');
+      // The listener's answer is JSON: in --json it is a value, not JSON encoded again as a string.
+      out.result({ via: 'http', url: result.url, jobId, answers: result.answers.map(answerDocument) }, () => '');
       out.success(`${result.answers.length} event(s) for job ${jobId} accepted by ${result.url}`);
       out.info(`See the job: GET ${new URL(`/api/videos/${encodeURIComponent(jobId)}`, result.url).href} (with the same ${result.authHeader} header)`);
       return;
