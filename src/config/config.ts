@@ -205,6 +205,34 @@ export function describeSchemaErrors(errors: AjvErrors | null | undefined): stri
   });
 }
 
+/** A valid app name from a folder name ("My Video Site" → "my-video-site"), else "vidpipe". */
+export function appNameFrom(folder: string): string {
+  const cleaned = folder
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 32)
+    .replace(/-+$/, '');
+  return cleaned.length >= 3 ? cleaned : 'vidpipe';
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Fills what a config leaves out with the defaults the README documents (issue 12, item 13): any subset is accepted
+ * when the defaults complete it. `app` defaults to the config's folder name when that is a valid app name; the buckets
+ * follow the app. Objects (listener, retryPolicy) are completed field by field. Anything that is not an object is
+ * returned as is, for the schema to name. (`vidpipe init` derives the app name the same way.)
+ */
+export function completeConfig(data: unknown, folderName: string): unknown {
+  if (!isObject(data)) return data;
+  const app = typeof data.app === 'string' ? data.app : appNameFrom(folderName);
+  const defaults = defaultConfig(app) as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...defaults, ...data, app };
+  for (const key of ['listener', 'retryPolicy'] as const) if (isObject(data[key])) out[key] = { ...(defaults[key] as object), ...data[key] };
+  return out;
+}
+
 export async function validateConfig(data: unknown, source: string): Promise<VidpipeConfig> {
   const validate = await validator();
   if (!validate(data)) {
@@ -228,7 +256,7 @@ export async function loadConfig(configPath: string): Promise<VidpipeConfig | un
       hint: 'Fix the JSON, or run `vidpipe init` to write a new config.',
     });
   }
-  return validateConfig(data, path.basename(configPath));
+  return validateConfig(completeConfig(data, path.basename(path.dirname(path.resolve(configPath)))), path.basename(configPath));
 }
 
 /** Loads the config, or says how to make one. */

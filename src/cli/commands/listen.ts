@@ -9,7 +9,7 @@ import { DEFAULT_AUTH_HEADER, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../../config/secrets.js';
 import { UsageError } from '../../errors.js';
 import { openAwsSession } from '../aws-session.js';
-import { addAwsOptions, commandContext, parseInteger, parseUrl } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext, parseInteger, parseUrl } from '../context.js';
 import { addDatabaseOptions, resolveDatabase, type DatabaseFlags } from '../database-option.js';
 import { DEFAULT_CONNECTION_LIMITS, checkConnectionLimits, type ConnectionLimits } from '../../listener/limits.js';
 import type { ListenConfig } from '../../config/config.js';
@@ -120,7 +120,7 @@ export function registerListen(program: Command): void {
       }
 
       // The queue: --queue-url, or the one setup --delivery sqs made for this config's app (GetQueueUrl).
-      const session = flags.pull ? openAwsSession(cmd.optsWithGlobals(), out, config?.region) : undefined;
+      const session = flags.pull ? openAwsSession(awsTargetFrom(awsOptionsFrom(cmd.optsWithGlobals()), config?.region), out) : undefined;
       let queueUrl = flags.queueUrl;
       if (session && !queueUrl && config) {
         const { resourceNames } = await import('../../provision/names.js');

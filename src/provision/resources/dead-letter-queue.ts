@@ -2,6 +2,7 @@
  * The dead-letter queue for events the API destination could not deliver: a standard SQS queue (EventBridge refuses
  * FIFO DLQs) whose policy lets exactly this rule send (aws:SourceArn). Messages are kept 14 days, SQS's maximum.
  */
+import { change, jsonChanges, type Difference } from '../diff.js';
 import { awsErrorName } from '../../aws/errors.js';
 import { VidpipeError } from '../../errors.js';
 import { deadLetterQueuePolicy, parsePolicyDocument } from '../documents.js';
@@ -63,9 +64,9 @@ export const deadLetterQueue: ResourceModule<QueueDesired, QueueObserved> = {
   },
 
   diff(d, o) {
-    const reasons: string[] = [];
-    if (!sameJson(o.policy, JSON.parse(d.attributes.Policy))) reasons.push(o.policy ? 'queue policy differs' : 'queue policy missing');
-    if (o.retention !== d.attributes.MessageRetentionPeriod) reasons.push(`retention is ${o.retention ?? 'unset'} s, not ${RETENTION_SECONDS} s`);
+    const reasons: Difference[] = [];
+    if (!sameJson(o.policy, JSON.parse(d.attributes.Policy))) reasons.push(...(o.policy ? jsonChanges('Policy', o.policy, JSON.parse(d.attributes.Policy)) : ['queue policy missing']));
+    if (o.retention !== d.attributes.MessageRetentionPeriod) reasons.push(change('MessageRetentionPeriod', o.retention, d.attributes.MessageRetentionPeriod));
     return reasons;
   },
 

@@ -2,6 +2,7 @@
  * The rule's target: the API destination, called with the invoke role, an explicit RetryPolicy, and (when enabled)
  * the DLQ. PutTargets and RemoveTargets report per-target failures in FailedEntryCount with HTTP 200: checked here.
  */
+import { change, type Difference } from '../diff.js';
 import { VidpipeError } from '../../errors.js';
 import type { RetryPolicyConfig } from '../../config/config.js';
 import type { ResourceModule, World } from '../types.js';
@@ -60,13 +61,14 @@ export const ruleTarget: ResourceModule<TargetDesired, TargetObserved> = {
 
   diff(d, o, world) {
     const want = expected(d, world);
-    const reasons: string[] = [];
-    if (!want.destinationArn || o.destinationArn !== want.destinationArn) reasons.push('does not point at the API destination');
-    if (!want.roleArn || o.roleArn !== want.roleArn) reasons.push('does not use the invoke role');
-    if (o.retry?.maximumRetryAttempts !== d.retry.maximumRetryAttempts || o.retry?.maximumEventAgeInSeconds !== d.retry.maximumEventAgeInSeconds)
-      reasons.push('retry policy differs');
+    const reasons: Difference[] = [];
+    if (!want.destinationArn || o.destinationArn !== want.destinationArn) reasons.push(want.destinationArn ? change('Arn', o.destinationArn, want.destinationArn) : 'does not point at the API destination');
+    if (!want.roleArn || o.roleArn !== want.roleArn) reasons.push(want.roleArn ? change('RoleArn', o.roleArn, want.roleArn) : 'does not use the invoke role');
+    if (o.retry?.maximumRetryAttempts !== d.retry.maximumRetryAttempts) reasons.push(change('RetryPolicy.MaximumRetryAttempts', o.retry?.maximumRetryAttempts, d.retry.maximumRetryAttempts));
+    if (o.retry?.maximumEventAgeInSeconds !== d.retry.maximumEventAgeInSeconds)
+      reasons.push(change('RetryPolicy.MaximumEventAgeInSeconds', o.retry?.maximumEventAgeInSeconds, d.retry.maximumEventAgeInSeconds));
     if (o.deadLetterArn !== want.deadLetterArn || (d.deadLetterQueue && !want.deadLetterArn))
-      reasons.push(d.deadLetterQueue ? 'dead-letter queue not set' : 'has a dead-letter queue the config turned off');
+      reasons.push(d.deadLetterQueue && !want.deadLetterArn ? 'dead-letter queue not set' : change('DeadLetterConfig.Arn', o.deadLetterArn, want.deadLetterArn));
     return reasons;
   },
 
