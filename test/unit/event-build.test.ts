@@ -98,8 +98,8 @@ describe('buildEvent', () => {
 
   it('thumbnail paths: a .jpg as is, a folder or stem gets the last capture number', () => {
     expect(thumbnailPathFor('s3://b/t/x.0000003.jpg')).toBe('s3://b/t/x.0000003.jpg');
-    expect(thumbnailPathFor('s3://b/t/')).toBe('s3://b/t/sample.0000007.jpg');
-    expect(thumbnailPathFor('s3://b/t/poster')).toBe('s3://b/t/poster.0000007.jpg');
+    expect(thumbnailPathFor('s3://b/t/')).toBe('s3://b/t/sample.0000006.jpg');
+    expect(thumbnailPathFor('s3://b/t/poster')).toBe('s3://b/t/poster.0000006.jpg');
   });
 
   it('ERROR carries errorCode and errorMessage (defaults, or the given ones)', () => {

@@ -60,7 +60,7 @@ describe('parseSimulateOptions', () => {
     expect(o.outputs!.mp4).toEqual(['s3://bucket/a.mp4', 's3://bucket/b.mp4']);
     expect(o.outputs!.hls!.playlist).toBe('s3://bucket/hls/main.m3u8');
     expect(o.outputs!.hls!.renditions.map((r) => r.path)).toContain('s3://bucket/hls/main_720.m3u8');
-    expect(o.outputs!.thumbnail).toBe('s3://bucket/thumbs/sample.0000007.jpg');
+    expect(o.outputs!.thumbnail).toBe('s3://bucket/thumbs/sample.0000006.jpg');
     expect(usageError({ output: ['/tmp/a.mp4'] }).code).toBe('BAD_S3_URI');
     // Looks like an S3 URI, but "b" is no bucket name: the message says why.
     expect(usageError({ output: ['s3://b/x.mp4'] }).message).toMatch(/valid bucket name \(3-63 lower-case/);
