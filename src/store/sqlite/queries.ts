@@ -10,6 +10,7 @@ import {
   decodeCursor,
   encodeCursor,
   type ClaimedNotification,
+  type EventBody,
   type IngestResult,
   type JobEventRow,
   type ListVideosQuery,
@@ -88,6 +89,7 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
     jobEvents: db.prepare<[string], Record<string, unknown>>(
       'SELECT event_id, status, detail_timestamp, event_time, source, received_at FROM inbox WHERE job_id = ? ORDER BY detail_timestamp, event_id',
     ),
+    eventBody: db.prepare<[string], { event_id: string; job_id: string | null; body: string }>('SELECT event_id, job_id, body FROM inbox WHERE event_id = ?'),
     probe: db.prepare("INSERT INTO leases (name, owner, expires_at) VALUES ('write-probe', 'readyz', ?) ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at"),
     ping: db.prepare('SELECT 1'),
   };
@@ -158,6 +160,15 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
         source: r.source as string,
         receivedAt: r.received_at as number,
       }));
+    },
+
+    getEventBodies(eventIds: readonly string[]): EventBody[] {
+      const out: EventBody[] = [];
+      for (const id of eventIds) {
+        const r = s.eventBody.get(id);
+        if (r) out.push({ eventId: r.event_id, jobId: r.job_id, body: r.body });
+      }
+      return out;
     },
 
     /** Newest first, keyset-paged: the cursor is opaque and stable while rows are added. */

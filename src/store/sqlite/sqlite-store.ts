@@ -11,6 +11,7 @@ import type { NormalisedEvent } from '../../events/normalise.js';
 import type { Job } from '../../listener/core/job-state.js';
 import type {
   ClaimedNotification,
+  EventBody,
   IngestResult,
   JobEventRow,
   ListenerStore,
@@ -104,6 +105,10 @@ export class SqliteStore implements ListenerStore {
 
   async listJobEvents(jobId: string): Promise<JobEventRow[]> {
     return this.read(() => this.q.listJobEvents(jobId));
+  }
+
+  async getEventBodies(eventIds: readonly string[]): Promise<EventBody[]> {
+    return this.read(() => this.q.getEventBodies(eventIds));
   }
 
   async listVideos(query: ListVideosQuery): Promise<VideoPage> {
