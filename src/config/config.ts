@@ -22,6 +22,8 @@ export interface ListenConfig {
   db?: string;
   /** SQLite path or PostgreSQL URL (no password: see listen.ts). */
   database?: string;
+  /** false: no dashboard at / (same as `listen --no-dashboard`). */
+  dashboard?: boolean;
 }
 
 export interface VidpipeConfig {
@@ -125,6 +127,7 @@ export const configSchema = {
         // A SQLite path or a PostgreSQL URL without a password (the config is under version control: the password
         // comes from VIDPIPE_DATABASE_URL, PGPASSWORD or ~/.pgpass).
         database: { type: 'string', minLength: 1 },
+        dashboard: { type: 'boolean' },
       },
     },
     templates: { type: 'array', uniqueItems: true, items: { enum: [...JOB_TEMPLATE_NAMES] } },

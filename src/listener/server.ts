@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { openStore, parseDatabaseLocation, type DatabaseLocation } from '../store/open-store.js';
 import { buildListener, type ListenerDeps } from './http/app.js';
 import type { AuthConfig } from './http/auth.js';
+import { LiveHub, type DashboardOptions } from './http/dashboard/index.js';
 import { StoreUnavailableError, type ListenerStore } from './core/store-port.js';
 import { NO_WEBHOOK_REASON, SlackNotifier, type SlackNotifierOptions } from './notify/slack-notifier.js';
 
@@ -30,6 +31,8 @@ export interface ListenerOptions {
   writer?: 'inline' | 'auto';
   /** Overrides for the Slack notifier (tests shorten its intervals, inject a clock and a random). */
   notifier?: Partial<Omit<SlackNotifierOptions, 'store' | 'webhookUrl' | 'logger'>>;
+  /** The dashboard at / (default on); false: `--no-dashboard`. Options: the region to sign S3 URLs in, a media stub. */
+  dashboard?: boolean | Omit<DashboardOptions, 'live'>;
 }
 
 export interface RunningListener {
@@ -64,6 +67,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     processedSources: options.processedSources,
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
     readiness: [],
+    ...(options.dashboard === false ? {} : { dashboard: { ...(typeof options.dashboard === 'object' ? options.dashboard : {}), live: new LiveHub() } }),
   };
   const app = buildListener(deps);
 
@@ -91,6 +95,8 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   }
   const notifier = new SlackNotifier({ ...options.notifier, store, webhookUrl: options.slackWebhookUrl, logger: app.log });
   store.onCommit(() => notifier.wake());
+  // Live views are fed by the commit path, never by polling the database.
+  if (deps.dashboard) store.onCommit(deps.dashboard.live.publish);
   deps.store = store;
   deps.readiness?.push(() => notifier.readiness());
   notifier.start();

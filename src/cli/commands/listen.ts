@@ -15,6 +15,8 @@ interface ListenFlags extends DatabaseFlags {
   host?: string;
   authHeader?: string;
   insecureNoAuth?: boolean;
+  /** commander's --no-dashboard: false when given. */
+  dashboard?: boolean;
 }
 
 export function registerListen(program: Command): void {
@@ -24,7 +26,8 @@ export function registerListen(program: Command): void {
     .option('--port <n>', 'port to listen on (env PORT; default 3000)')
     .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1)')
     .option('--auth-header <name>', `header carrying the API key (default: the config's listener.authHeader, else ${DEFAULT_AUTH_HEADER})`)
-    .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)');
+    .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)')
+    .option('--no-dashboard', "don't serve the dashboard at / (nor sign-in, live updates, /docs); config: listen.dashboard false");
   addDatabaseOptions(cmd).action(async (flags: ListenFlags, cmd: Command) => {
       const { globals, out } = commandContext(cmd);
       const env = process.env;
@@ -58,6 +61,7 @@ export function registerListen(program: Command): void {
         auth: auth.config,
         processedSources: [config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE],
         slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
+        dashboard: flags.dashboard === false || config?.listen?.dashboard === false ? false : { ...(config?.region ? { region: config.region } : {}) },
         logLevel: globals.verbosity === 'verbose' ? 'debug' : globals.verbosity === 'quiet' ? 'warn' : 'info',
       });
 
@@ -77,6 +81,8 @@ export function registerListen(program: Command): void {
         );
       out.info(`slack: ${env.SLACK_WEBHOOK_URL ? 'notifications on (SLACK_WEBHOOK_URL)' : 'off (set SLACK_WEBHOOK_URL); notifications are recorded as skipped'}`);
       out.info('read API: GET /api/videos, /api/videos/:jobId, /api/posts/:id · health: /healthz, /readyz · Ctrl-C to stop');
+      if (flags.dashboard !== false && config?.listen?.dashboard !== false)
+        out.info(`dashboard: ${server.url}/ (sign in with the API key${auth.config.basic ? ' or the Basic user and password' : ''}) · API docs: ${server.url}/docs`);
 
       const signal = await stopSignal;
       out.info(`${signal}: finishing in-flight requests…`);

@@ -1,0 +1,223 @@
+/**
+ * The dashboard in a real browser (headless Chromium via playwright-core), against a real listener on a SQLite file,
+ * a local server playing Slack, and events POSTed the way EventBridge sends them. One browser for the file; each test
+ * gets a fresh context (its own cookies). Screenshots go to test/artifacts/ (git-ignored).
+ */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSecrets } from '../../src/config/secrets.js';
+import { createS3Media } from '../../src/listener/http/dashboard/media.js';
+import { chromiumAvailable, launchBrowser, openPage, screenshot } from '../helpers/browser.js';
+import { SLACK_OK, startFakeSlack, waitFor } from '../helpers/fake-slack.js';
+import { makeEvent, post, startTestListener, tempDir, type TestListener } from '../helpers/listener.js';
+
+const KEY = 'dashboard-key-0123456789';
+const run = chromiumAvailable();
+const fast = { minIntervalMs: 50, retry: { baseMs: 100 }, pollMs: 50, timeoutMs: 1000, random: () => 0.5 };
+
+describe.skipIf(!run)('dashboard in a browser', () => {
+  let browser: Browser;
+  let l: TestListener;
+  let slack: Awaited<ReturnType<typeof startFakeSlack>>;
+  const tmp = tempDir('vidpipe-dash-');
+  const secretsFile = path.join(tmp.dir, '.vidpipe', 'secrets.json');
+  let t = Date.now() - 60_000;
+  const at = () => (t += 1000);
+
+  beforeAll(async () => {
+    writeSecrets(secretsFile, { apiKeys: [KEY] });
+    slack = await startFakeSlack();
+    l = await startTestListener({
+      auth: { header: 'x-api-key', apiKeys: [KEY], insecure: false, reload: { secretsFile, env: {}, intervalMs: 0 } },
+      slackWebhookUrl: slack.url,
+      notifier: fast,
+      // No AWS region or credentials here: S3 outputs must show "not playable here", never a broken player.
+      dashboard: { media: createS3Media({ env: {} }) },
+    });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await l?.cleanup();
+    await slack?.close();
+    tmp.cleanup();
+  });
+
+  const send = async (body: Record<string, any>) => {
+    const res = await post(l.url, body, { 'content-type': 'application/json', 'x-api-key': KEY });
+    expect(res.status).toBe(200);
+    return body;
+  };
+
+  async function signIn(page: Page, key = KEY) {
+    await page.goto(`${l.url}/`);
+    await page.locator('#signin').waitFor();
+    await page.fill('#apiKey', key);
+    await page.click('#signin button[type=submit]');
+  }
+
+  it('wrong or missing credentials show the sign-in page and no data', async () => {
+    await send(makeEvent('progressing', { jobId: 'hidden-job', postId: 'hidden-post', timestamp: at() }));
+    const { context, page } = await openPage(browser);
+    await page.goto(`${l.url}/jobs/hidden-job`);
+    await page.locator('#signin').waitFor();
+    await signIn(page, 'not-the-key');
+    await expect.poll(() => page.locator('#signin-msg').textContent()).toBe('credentials not accepted');
+    const html = await page.content();
+    expect(html).not.toContain('hidden-post');
+    expect(html).not.toContain('hidden-job</');
+    expect((await context.cookies()).map((c) => c.name)).not.toContain('vidpipe_session');
+    // The API itself answers 401 to the browser without a session.
+    expect(await page.evaluate(async () => (await fetch('/api/videos')).status)).toBe(401);
+    await context.close();
+  });
+
+  it('signs in, shows a simulated job appear live and reach COMPLETE on its timeline', async () => {
+    const { context, page, errors } = await openPage(browser);
+    await signIn(page);
+    await page.locator('#posts').waitFor();
+    await page.locator('#live.on').waitFor();
+    const jobId = `live-${Date.now()}`;
+    // Appears without a reload: the listener pushes the commit over server-sent events.
+    await send(makeEvent('progressing', { jobId, postId: 'post-live', timestamp: at() }));
+    const card = page.locator(`li.card[data-job="${jobId}"]`);
+    await card.waitFor();
+    expect(await card.locator('.badge').textContent()).toBe('PROGRESSING');
+    await page.click(`li.card[data-job="${jobId}"] a.title`);
+    await page.locator('#timeline li').first().waitFor();
+    expect(page.url()).toBe(`${l.url}/jobs/${jobId}`);
+
+    await send(makeEvent('status-update', { jobId, postId: 'post-live', timestamp: at() }));
+    await page.locator('#timeline li[data-status="STATUS_UPDATE"]').waitFor();
+    expect(await page.locator('#timeline li[data-status="STATUS_UPDATE"]').textContent()).toContain('7%');
+    await send(makeEvent('complete-hls-group', { jobId, postId: 'post-live', timestamp: at() }));
+    await page.locator('#timeline li[data-status="COMPLETE"]').waitFor();
+    await expect.poll(() => page.locator('#job-header .badge').textContent()).toBe('COMPLETE');
+    // Outputs with dimensions; the S3 playlist is not playable without AWS credentials, and the page says why.
+    expect(await page.locator('#outputs tbody tr').count()).toBe(3);
+    expect(await page.locator('#outputs').textContent()).toContain('1280×720');
+    expect(await page.locator('#player-state').textContent()).toMatch(/not playable here: .*AWS region/);
+    // Raw JSON on demand, as text.
+    await page.click('#timeline li[data-status="COMPLETE"] button[data-raw]');
+    await page.locator('#timeline pre.raw').waitFor();
+    expect(JSON.parse((await page.locator('#timeline pre.raw').textContent()) ?? '')).toMatchObject({ detail: { jobId, status: 'COMPLETE' } });
+    await screenshot(page, 'dashboard-job.png');
+
+    await page.click('header a[href="/"]');
+    await expect.poll(() => card.locator('.badge').textContent()).toBe('COMPLETE');
+    expect(await card.textContent()).toContain('Renditions 1280×720, 426×240');
+    expect(await card.textContent()).toContain('Duration 3:00');
+    await screenshot(page, 'dashboard-posts.png');
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+    await context.close();
+  });
+
+  it('retries a failed notification from the notifications page', async () => {
+    const jobId = `notify-${Date.now()}`;
+    // Slack answers 404 (a permanent failure: the row ends `failed`), then 200 once it is retried.
+    slack.answerWith({ status: 404, body: 'no_service' });
+    await send(makeEvent('complete-file-group', { jobId, postId: 'post-notify', timestamp: at() }));
+    // The fake Slack answered 404: the row is failed, with the error.
+    await waitFor(async () => (await l.store.notificationsForJob(jobId))[0]?.state === 'failed', 10_000, 'the notification to fail');
+    slack.answerWith(SLACK_OK);
+    const { context, page } = await openPage(browser);
+    await signIn(page);
+    await page.locator('#posts').waitFor();
+    await page.click('nav a[href="/notifications"]');
+    const row = page.locator('#notifications tr[data-state="failed"]').filter({ hasText: jobId });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/404/);
+    const before = slack.requests.length;
+    await row.locator('button[data-retry]').click();
+    // Requeued, sent by the notifier, and the page follows without a reload.
+    await page.locator('#notifications tr[data-state="sent"]').filter({ hasText: jobId }).waitFor();
+    expect(slack.requests.length).toBe(before + 1);
+    expect((await l.store.notificationsForJob(jobId))[0]).toMatchObject({ state: 'sent', attempts: 2 });
+    await context.close();
+  });
+
+  it('shows event fields holding HTML or script as text, never as markup', async () => {
+    const jobId = `xss-${Date.now()}`;
+    const evil = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+    const body = makeEvent('complete-file-group', { jobId, postId: '<b>bold</b>', timestamp: at() });
+    body.detail.userMetadata = { ...body.detail.userMetadata, note: evil };
+    body.detail.warnings = [{ code: evil, count: 1 }];
+    await send(body);
+    const { context, page, errors } = await openPage(browser);
+    await signIn(page);
+    const card = page.locator(`li.card[data-job="${jobId}"]`);
+    await card.waitFor();
+    expect(await card.locator('a.title').textContent()).toBe('Post <b>bold</b>');
+    await card.locator('a.title').click();
+    await page.locator('#timeline li[data-status="COMPLETE"]').waitFor();
+    expect(await page.locator('#job-header').textContent()).toContain(evil);
+    expect(await page.locator('#timeline').textContent()).toContain(`Warning ${evil}`);
+    await page.click('#timeline li[data-status="COMPLETE"] button[data-raw]');
+    await page.locator('#timeline pre.raw').waitFor();
+    expect(await page.locator('#timeline pre.raw').textContent()).toContain('<script>window.__pwned = 1</script>');
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await page.locator('main script, main b, main img[src="x"]').count()).toBe(0);
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+    await context.close();
+  });
+
+  it('a job with no outputs and posts without a viewable thumbnail show clear states, at phone width', async () => {
+    const running = `noout-${Date.now()}`;
+    await send(makeEvent('progressing', { jobId: running, postId: 'post-noout', timestamp: at() }));
+    const noThumb = `nothumb-${Date.now()}`;
+    await send(makeEvent('complete-file-group', { jobId: noThumb, postId: 'post-nothumb', timestamp: at() }));
+    const s3Thumb = `s3thumb-${Date.now()}`;
+    await send(makeEvent('complete-frame-capture', { jobId: s3Thumb, postId: 'post-s3thumb', timestamp: at() }));
+    const { context, page } = await openPage(browser, { width: 390, height: 844 });
+    await signIn(page);
+    await page.locator(`li.card[data-job="${s3Thumb}"]`).waitFor();
+    expect(await page.locator(`li.card[data-job="${running}"] .thumb`).textContent()).toBe('Processing…');
+    expect(await page.locator(`li.card[data-job="${noThumb}"] .thumb`).textContent()).toBe('No thumbnail');
+    // The thumbnail exists on S3, but this listener cannot sign a URL for it: the image fails, the card says so.
+    await expect.poll(() => page.locator(`li.card[data-job="${s3Thumb}"] .thumb`).textContent()).toBe('Thumbnail unavailable');
+    // Nothing wider than the phone's screen.
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await page.goto(`${l.url}/jobs/${running}`);
+    await page.locator('#no-outputs').waitFor();
+    expect(await page.locator('#player-state').textContent()).toMatch(/Nothing to play: no outputs yet: the job is PROGRESSING/);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await page.goto(`${l.url}/jobs/${s3Thumb}`);
+    await page.locator('#thumb-state').waitFor();
+    expect(await page.locator('#thumb-state').textContent()).toMatch(/AWS region/);
+    await page.goto(`${l.url}/jobs/no-such-job`);
+    expect(await page.locator('main .box').textContent()).toMatch(/No such job/);
+    await context.close();
+  });
+
+  it('a session cookie from before a key rotation stops working', async () => {
+    const { context, page } = await openPage(browser);
+    await signIn(page);
+    await page.locator('#posts').waitFor();
+    const cookie = (await context.cookies()).find((c) => c.name === 'vidpipe_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', secure: false });
+    expect(cookie?.expires).toBeGreaterThan(Date.now() / 1000 + 11 * 3600);
+    // `vidpipe setup --rotate-key` writes a new key (the old one kept for EventBridge): the listener follows the file.
+    writeSecrets(secretsFile, { apiKeys: ['rotated-key-0123456789', KEY] });
+    await page.click('nav a[href="/notifications"]');
+    await page.locator('#signin').waitFor();
+    expect(await page.locator('#signin-msg').textContent()).toMatch(/session ended/);
+    expect(await page.evaluate(async () => (await fetch('/api/videos')).status)).toBe(401);
+    // Signing in again works, with either key.
+    await signIn(page, 'rotated-key-0123456789');
+    await page.locator('#posts').waitFor();
+    await context.close();
+  });
+});
+
+// Kept for the README: the test's screenshots, copied to docs/ when DASHBOARD_SCREENSHOTS=1.
+afterAll(() => {
+  if (process.env.DASHBOARD_SCREENSHOTS !== '1') return;
+  const docs = path.join(import.meta.dirname, '..', '..', 'docs');
+  mkdirSync(docs, { recursive: true });
+  for (const name of ['dashboard-posts.png', 'dashboard-job.png']) {
+    const from = path.join(import.meta.dirname, '..', 'artifacts', name);
+    if (existsSync(from)) copyFileSync(from, path.join(docs, name));
+  }
+});

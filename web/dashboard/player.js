@@ -1,0 +1,52 @@
+// The job page's player, loaded only on a job page with something to play (hls.js is ~390 KB: never on the first page).
+// HLS plays natively where the browser can (Safari, iOS), else through hls.js served from this listener (no CDN).
+// hls.js runs without its worker (enableWorker: false) so the Content-Security-Policy needs no blob: scripts.
+
+let loading;
+function loadHls() {
+  loading ??= new Promise((resolve, reject) => {
+    if (window.Hls) return resolve(window.Hls);
+    const s = document.createElement('script');
+    s.src = '/ui/vendor/hls.light.min.js';
+    s.onload = () => (window.Hls ? resolve(window.Hls) : reject(new Error('hls.js did not load')));
+    s.onerror = () => reject(new Error('hls.js could not be fetched'));
+    document.head.append(s);
+  });
+  return loading;
+}
+
+export async function play(video, source, status, h) {
+  const expired = () => {
+    const again = h('button', { type: 'button', id: 'player-reload' }, 'Load again');
+    again.addEventListener('click', () => {
+      status.textContent = 'Reloading…';
+      play(video, source, status, h);
+    });
+    status.replaceChildren(
+      'The video could not be fetched: its signed links may have expired (they last 15 minutes), or the file is gone. ',
+      again,
+    );
+  };
+  video.addEventListener('error', expired, { once: true });
+  if (source.kind !== 'hls' || video.canPlayType('application/vnd.apple.mpegurl')) {
+    video.src = source.url;
+    return;
+  }
+  const Hls = await loadHls();
+  if (!Hls.isSupported()) {
+    status.textContent = 'This browser cannot play HLS (no Media Source Extensions).';
+    return;
+  }
+  video.__hls?.destroy();
+  const hls = new Hls({ enableWorker: false });
+  video.__hls = hls;
+  hls.on(Hls.Events.ERROR, (_e, data) => {
+    if (!data.fatal) return;
+    hls.destroy();
+    video.__hls = undefined;
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) expired();
+    else status.textContent = `The video cannot be played: ${data.details}`;
+  });
+  hls.loadSource(source.url);
+  hls.attachMedia(video);
+}
