@@ -167,8 +167,10 @@ describe('local outputs', () => {
     writeFileSync(path.join(out, 'main.m3u8'), '#EXTM3U\n');
     writeFileSync(path.join(out, 'seg0.ts'), 'x');
     writeFileSync(path.join(tmp.dir, 'secret.ts'), 'secret');
+    writeFileSync(path.join(out, 'thumb.0000001.jpg'), 'jpeg');
     const body = makeEvent('complete-hls-group', { jobId: 'local-1', timestamp: Date.now() });
     body.detail.outputGroupDetails[0].playlistFilePaths = [path.join(out, 'main.m3u8')];
+    body.detail.outputGroupDetails.push({ type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: [path.join(out, 'thumb.0000001.jpg')], durationInMs: 1000 }] });
     // EventBridge only carries s3:// outputs (the route's schema): a local runner records its events through the core.
     await ingestEvent(normaliseEvent(body, { processedSources: [] }), { store: l.store }, JSON.stringify(body));
     const media = (await (await fetch(`${l.url}/api/videos/local-1/media`, { headers: { 'x-api-key': TEST_KEY } })).json()) as any;
@@ -176,6 +178,8 @@ describe('local outputs', () => {
     const ok = await fetch(`${l.url}${media.player.url}`, { headers: { 'x-api-key': TEST_KEY } });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe('#EXTM3U\n');
+    const thumb = await fetch(`${l.url}/api/videos/local-1/thumbnail`, { headers: { 'x-api-key': TEST_KEY } });
+    expect([thumb.status, thumb.headers.get('content-type'), await thumb.text()]).toEqual([200, 'image/jpeg', 'jpeg']);
     const seg = await fetch(`${l.url}/api/media/local-1/file${out}/seg0.ts`, { headers: { 'x-api-key': TEST_KEY } });
     expect(seg.status).toBe(200);
     for (const p of [`${tmp.dir}/secret.ts`, `${out}/../secret.ts`, `${out}/%2e%2e/secret.ts`, '/etc/passwd'])

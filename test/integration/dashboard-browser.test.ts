@@ -3,11 +3,14 @@
  * a local server playing Slack, and events POSTed the way EventBridge sends them. One browser for the file; each test
  * gets a fresh context (its own cookies). Screenshots go to test/artifacts/ (git-ignored).
  */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSecrets } from '../../src/config/secrets.js';
+import { normaliseEvent } from '../../src/events/normalise.js';
+import { ingestEvent } from '../../src/listener/core/ingest.js';
 import { createS3Media } from '../../src/listener/http/dashboard/media.js';
 import { chromiumAvailable, launchBrowser, openPage, screenshot } from '../helpers/browser.js';
 import { SLACK_OK, startFakeSlack, waitFor } from '../helpers/fake-slack.js';
@@ -15,6 +18,9 @@ import { makeEvent, post, startTestListener, tempDir, type TestListener } from '
 
 const KEY = 'dashboard-key-0123456789';
 const run = chromiumAvailable();
+// Only for the playback test: local transcode mode needs ffmpeg anyway; without it that one test skips.
+const ffmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+if (!ffmpeg) console.warn('[skip] ffmpeg not found: the HLS playback test needs it (apt-get install -y ffmpeg)');
 const fast = { minIntervalMs: 50, retry: { baseMs: 100 }, pollMs: 50, timeoutMs: 1000, random: () => 0.5 };
 
 describe.skipIf(!run)('dashboard in a browser', () => {
@@ -103,13 +109,13 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await page.click('#timeline li[data-status="COMPLETE"] button[data-raw]');
     await page.locator('#timeline pre.raw').waitFor();
     expect(JSON.parse((await page.locator('#timeline pre.raw').textContent()) ?? '')).toMatchObject({ detail: { jobId, status: 'COMPLETE' } });
-    await screenshot(page, 'dashboard-job.png');
+    await screenshot(page, 'dashboard-live-job.png');
 
     await page.click('header a[href="/"]');
     await expect.poll(() => card.locator('.badge').textContent()).toBe('COMPLETE');
     expect(await card.textContent()).toContain('Renditions 1280×720, 426×240');
     expect(await card.textContent()).toContain('Duration 3:00');
-    await screenshot(page, 'dashboard-posts.png');
+    await screenshot(page, 'dashboard-live-posts.png');
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
     await context.close();
   });
@@ -188,6 +194,41 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     expect(await page.locator('#thumb-state').textContent()).toMatch(/AWS region/);
     await page.goto(`${l.url}/jobs/no-such-job`);
     expect(await page.locator('main .box').textContent()).toMatch(/No such job/);
+    await context.close();
+  });
+
+  // Local mode (outputs on this machine): a real HLS rendition and a thumbnail made by ffmpeg, played by hls.js.
+  it.skipIf(!ffmpeg)('plays one second of a real HLS output and shows its thumbnail', async () => {
+    const out = path.join(tmp.dir, 'hls');
+    mkdirSync(out, { recursive: true });
+    const src = ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25'];
+    execFileSync('ffmpeg', ['-loglevel', 'error', ...src, '-t', '4', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-g', '25', '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod', '-hls_segment_filename', path.join(out, 'mainv1_%03d.ts'), path.join(out, 'mainv1.m3u8')]);
+    execFileSync('ffmpeg', ['-loglevel', 'error', ...src, '-frames:v', '1', path.join(out, 'thumb.0000001.jpg')]);
+    // The multivariant playlist, as MediaConvert writes it beside its renditions.
+    writeFileSync(path.join(out, 'main.m3u8'), '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nmainv1.m3u8\n');
+    const jobId = `local-${Date.now()}`;
+    const body = makeEvent('complete-hls-group', { jobId, postId: '42', timestamp: at() });
+    const group = body.detail.outputGroupDetails[0];
+    group.playlistFilePaths = [path.join(out, 'main.m3u8')];
+    group.outputDetails = [{ outputFilePaths: [path.join(out, 'mainv1.m3u8')], durationInMs: 4000, videoDetails: { widthInPx: 640, heightInPx: 360 } }];
+    body.detail.outputGroupDetails.push({ type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: [path.join(out, 'thumb.0000001.jpg')], durationInMs: 4000, videoDetails: { widthInPx: 640, heightInPx: 360 } }] });
+    // EventBridge carries only s3:// outputs: a local runner records its events through the core, as here.
+    await ingestEvent(normaliseEvent(body, { processedSources: [] }), { store: l.store }, JSON.stringify(body));
+
+    const { context, page, errors } = await openPage(browser);
+    await signIn(page);
+    const card = page.locator(`li.card[data-job="${jobId}"]`);
+    await card.waitFor();
+    await expect.poll(() => card.locator('img.thumb').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(640);
+    await screenshot(page, 'dashboard-posts.png');
+    await card.locator('a.title').click();
+    await page.locator('#video[data-ready="hls.js"]').waitFor();
+    await page.evaluate("document.getElementById('video').play()");
+    await expect.poll(() => page.evaluate("document.getElementById('video').currentTime"), { timeout: 15_000 }).toBeGreaterThan(1);
+    expect(await page.locator('#outputs').textContent()).toMatch(/mainv1\.m3u8.*\d+ B/s);
+    await page.evaluate("document.getElementById('video').pause()");
+    await screenshot(page, 'dashboard-job.png');
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
     await context.close();
   });
 

@@ -1,5 +1,5 @@
 // The job page's player, loaded only on a job page with something to play (hls.js is ~390 KB: never on the first page).
-// HLS plays natively where the browser can (Safari, iOS), else through hls.js served from this listener (no CDN).
+// HLS plays through hls.js served from this listener (no CDN) where Media Source Extensions exist, else natively (iOS).
 // hls.js runs without its worker (enableWorker: false) so the Content-Security-Policy needs no blob: scripts.
 
 let loading;
@@ -16,20 +16,23 @@ function loadHls() {
 }
 
 export async function play(video, source, status, h) {
-  const expired = () => {
+  const expired = (detail) => {
     const again = h('button', { type: 'button', id: 'player-reload' }, 'Load again');
     again.addEventListener('click', () => {
       status.textContent = 'Reloading…';
       play(video, source, status, h);
     });
     status.replaceChildren(
-      'The video could not be fetched: its signed links may have expired (they last 15 minutes), or the file is gone. ',
+      `The video could not be fetched${detail ? ` (${detail})` : ''}: its signed links may have expired (they last 15 minutes), or the file is gone. `,
       again,
     );
   };
-  video.addEventListener('error', expired, { once: true });
-  if (source.kind !== 'hls' || video.canPlayType('application/vnd.apple.mpegurl')) {
+  video.addEventListener('error', () => expired(video.error?.message), { once: true });
+  const mse = 'MediaSource' in window || 'ManagedMediaSource' in window;
+  // hls.js where Media Source Extensions exist (the same player everywhere); the browser's own HLS elsewhere (iPhone).
+  if (source.kind !== 'hls' || (!mse && video.canPlayType('application/vnd.apple.mpegurl'))) {
     video.src = source.url;
+    video.dataset.ready = 'native';
     return;
   }
   const Hls = await loadHls();
@@ -44,9 +47,10 @@ export async function play(video, source, status, h) {
     if (!data.fatal) return;
     hls.destroy();
     video.__hls = undefined;
-    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) expired();
+    if (data.type === Hls.ErrorTypes.NETWORK_ERROR) expired(`${data.details}${data.response?.code ? `, HTTP ${data.response.code}` : ''}`);
     else status.textContent = `The video cannot be played: ${data.details}`;
   });
   hls.loadSource(source.url);
   hls.attachMedia(video);
+  video.dataset.ready = 'hls.js';
 }
