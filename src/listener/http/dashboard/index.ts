@@ -505,6 +505,16 @@ async function docsPlugin(app: FastifyInstance, opts: DashboardPluginOptions): P
   app.get('/openapi.json', { schema: { hide: true } }, async () => document);
 }
 
+/** Summaries and tags for the routes app.ts defines (their schemas there validate; these only describe). */
+const CORE_ROUTE_DOCS: Record<string, { summary: string; tags: string[] }> = {
+  'POST /aws/listener/eventbridge/video': { summary: 'A MediaConvert job state change, as an EventBridge API destination sends it (header auth only)', tags: ['ingest'] },
+  'GET /healthz': { summary: 'The process answers', tags: ['health'] },
+  'GET /readyz': { summary: 'A write would commit now and the notifier turns (503 with the reason otherwise)', tags: ['health'] },
+  'GET /api/videos': { summary: 'Jobs, newest first, keyset-paged (nextCursor), optionally by state', tags: ['read'] },
+  'GET /api/videos/:jobId': { summary: 'One job with its events and notifications', tags: ['read'] },
+  'GET /api/posts/:id': { summary: 'A post with its newest video', tags: ['read'] },
+};
+
 export async function generateOpenApi(routes: readonly RouteOptions[], authHeader: string, basic: boolean): Promise<Record<string, unknown>> {
   const sub = Fastify({ logger: false });
   await sub.register(fastifySwagger, {
@@ -536,7 +546,7 @@ export async function generateOpenApi(routes: readonly RouteOptions[], authHeade
     const key = `${methods.join(',')} ${r.url}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const copy: Record<string, unknown> = { ...schema };
+    const copy: Record<string, unknown> = { ...CORE_ROUTE_DOCS[`${methods[0]} ${r.url}`], ...schema };
     if (config.public && !copy.security) copy.security = [];
     // The EventBridge route is header-only: a cookie never authorizes it.
     if (methods.includes('POST') && r.url.startsWith('/aws/')) copy.security = [{ apiKey: [] }, ...(basic ? [{ basic: [] }] : [])];
