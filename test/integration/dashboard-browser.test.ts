@@ -4,8 +4,9 @@
  * gets a fresh context (its own cookies). Screenshots go to test/artifacts/ (git-ignored).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CreateBucketCommand, DeleteObjectCommand, PutBucketCorsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSecrets } from '../../src/config/secrets.js';
@@ -14,12 +15,14 @@ import { ingestEvent } from '../../src/listener/core/ingest.js';
 import { createS3Media } from '../../src/listener/http/dashboard/media.js';
 import { chromiumAvailable, launchBrowser, openPage, screenshot } from '../helpers/browser.js';
 import { SLACK_OK, startFakeSlack, waitFor } from '../helpers/fake-slack.js';
-import { makeEvent, post, startTestListener, tempDir, type TestListener } from '../helpers/listener.js';
+import { makeEvent, post, startTestListener, tempDir, TEST_KEY, type TestListener } from '../helpers/listener.js';
+import { motoAvailable, startMoto } from '../helpers/moto.js';
 
 const KEY = 'dashboard-key-0123456789';
 const run = chromiumAvailable();
 // Only for the playback test: local transcode mode needs ffmpeg anyway; without it that one test skips.
 const ffmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+const moto = run && motoAvailable();
 if (!ffmpeg) console.warn('[skip] ffmpeg not found: the HLS playback test needs it (apt-get install -y ffmpeg)');
 const fast = { minIntervalMs: 50, retry: { baseMs: 100 }, pollMs: 50, timeoutMs: 1000, random: () => 0.5 };
 
@@ -230,6 +233,52 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await screenshot(page, 'dashboard-job.png');
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
     await context.close();
+  });
+
+  // S3 through presigned URLs, against moto: the listener proxies the playlists, hls.js fetches the presigned segments
+  // from the bucket (which needs a CORS rule, as a real one would). Then the segments go away (as after an expired
+  // link): the player says so and offers to load again, instead of a silent black box.
+  it.skipIf(!ffmpeg || !moto)('plays HLS from S3 via presigned URLs, and shows a clear state when the segments cannot be fetched', async () => {
+    const m = await startMoto();
+    Object.assign(process.env, m.env);
+    const s3l = await startTestListener({ dashboard: { media: createS3Media({ env: process.env }) } });
+    try {
+      const out = path.join(tmp.dir, 's3-hls');
+      mkdirSync(out, { recursive: true });
+      execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-t', '3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-g', '25', '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod', '-hls_segment_filename', path.join(out, 'mainv1_%03d.ts'), path.join(out, 'mainv1.m3u8')]);
+      writeFileSync(path.join(out, 'main.m3u8'), '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360\nmainv1.m3u8\n');
+      const s3 = new S3Client({ region: 'us-east-1', endpoint: m.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      await s3.send(new CreateBucketCommand({ Bucket: 'dash-out' }));
+      await s3.send(new PutBucketCorsCommand({ Bucket: 'dash-out', CORSConfiguration: { CORSRules: [{ AllowedMethods: ['GET'], AllowedOrigins: [s3l.url], AllowedHeaders: ['*'] }] } }));
+      const files = readdirSync(out);
+      for (const f of files) await s3.send(new PutObjectCommand({ Bucket: 'dash-out', Key: `posts/7/hls/${f}`, Body: readFileSync(path.join(out, f)) }));
+      const jobId = `s3play-${Date.now()}`;
+      const body = makeEvent('complete-hls-group', { jobId, postId: '7', timestamp: at() });
+      const group = body.detail.outputGroupDetails[0];
+      group.playlistFilePaths = ['s3://dash-out/posts/7/hls/main.m3u8'];
+      group.outputDetails = [{ outputFilePaths: ['s3://dash-out/posts/7/hls/mainv1.m3u8'], durationInMs: 3000, videoDetails: { widthInPx: 640, heightInPx: 360 } }];
+      expect((await post(s3l.url, body)).status).toBe(200);
+
+      const { context, page, errors } = await openPage(browser);
+      await page.goto(`${s3l.url}/jobs/${jobId}`);
+      await page.fill('#apiKey', TEST_KEY);
+      await page.click('#signin button[type=submit]');
+      await page.locator('#video[data-ready="hls.js"]').waitFor();
+      expect(await page.locator('#player-state').textContent()).toContain('S3 (short-lived signed links)');
+      await page.evaluate("document.getElementById('video').play()");
+      await expect.poll(() => page.evaluate("document.getElementById('video').currentTime"), { timeout: 15_000 }).toBeGreaterThan(1);
+      expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+
+      for (const f of files.filter((x) => x.endsWith('.ts'))) await s3.send(new DeleteObjectCommand({ Bucket: 'dash-out', Key: `posts/7/hls/${f}` }));
+      s3.destroy();
+      await page.reload();
+      await page.locator('#player-reload').waitFor({ timeout: 15_000 });
+      expect(await page.locator('#player-state').textContent()).toMatch(/could not be fetched \(fragLoadError, HTTP 404\): its signed links may have expired/);
+      await context.close();
+    } finally {
+      await s3l.cleanup();
+      await m.stop();
+    }
   });
 
   it('a session cookie from before a key rotation stops working', async () => {

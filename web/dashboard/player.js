@@ -41,7 +41,12 @@ export async function play(video, source, status, h) {
     return;
   }
   video.__hls?.destroy();
-  const hls = new Hls({ enableWorker: false });
+  // A segment answering 403/404 is an expired link or a deleted file: retrying the same URL cannot fix it, so give up
+  // after one retry and offer "Load again" (fresh links) rather than hls.js's default minute of backoff.
+  const fail = { maxNumRetry: 1, retryDelayMs: 500, maxRetryDelayMs: 1000 };
+  const timeout = { maxNumRetry: 2, retryDelayMs: 0, maxRetryDelayMs: 0 };
+  const policy = { default: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 60_000, timeoutRetry: timeout, errorRetry: fail } };
+  const hls = new Hls({ enableWorker: false, fragLoadPolicy: policy, playlistLoadPolicy: policy, manifestLoadPolicy: policy });
   video.__hls = hls;
   hls.on(Hls.Events.ERROR, (_e, data) => {
     if (!data.fatal) return;
