@@ -72,6 +72,8 @@ const errorSchema = {
   properties: { error: { type: 'string' }, message: { type: 'string' } },
 } as const;
 
+const JOB_ID_PARAMS = { type: 'object', properties: { jobId: { type: 'string', maxLength: 512 } } } as const;
+
 const notFound = (reply: FastifyReply, message: string) => reply.code(404).send({ error: 'not_found', message });
 
 export async function dashboardPlugin(app: FastifyInstance, opts: DashboardPluginOptions): Promise<void> {
@@ -110,6 +112,12 @@ function csp(mediaOrigins: readonly string[]): string {
 async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, media: S3Media): Promise<void> {
   const store = opts.store;
   const live = opts.dashboard.live;
+  /** The job, or undefined after answering 404. */
+  const jobOr404 = async (jobId: string, reply: FastifyReply): Promise<Job | undefined> => {
+    const job = await store().getJob(jobId);
+    if (!job) notFound(reply, `no video with job id ${jobId}`);
+    return job;
+  };
   const policy = csp(media.origins());
 
   // The shell, assets and sign-in carry no data: public (the auth hook lets them through).
@@ -265,12 +273,12 @@ async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, medi
       schema: {
         summary: 'A job’s events in order, with what each says: status, time, percent, phase, warnings, error; anomalies marked',
         tags: ['read'],
-        params: { type: 'object', properties: { jobId: { type: 'string', maxLength: 512 } } },
+        params: JOB_ID_PARAMS,
       },
     },
     async (req, reply) => {
-      const job = await store().getJob(req.params.jobId);
-      if (!job) return notFound(reply, `no video with job id ${req.params.jobId}`);
+      const job = await jobOr404(req.params.jobId, reply);
+      if (!job) return reply;
       const rows = await store().listJobEvents(job.jobId);
       const bodies = new Map((await store().getEventBodies(rows.map((r) => r.eventId))).map((b) => [b.eventId, b.body]));
       const anomalous = new Map(job.anomalies.map((a) => [a.eventId, a.reason]));
@@ -288,12 +296,12 @@ async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, medi
       schema: {
         summary: 'How the job’s outputs can be seen here: the player source (or why not), the thumbnail, output sizes',
         tags: ['read'],
-        params: { type: 'object', properties: { jobId: { type: 'string', maxLength: 512 } } },
+        params: JOB_ID_PARAMS,
       },
     },
     async (req, reply) => {
-      const job = await store().getJob(req.params.jobId);
-      if (!job) return notFound(reply, `no video with job id ${req.params.jobId}`);
+      const job = await jobOr404(req.params.jobId, reply);
+      if (!job) return reply;
       return mediaOf(job, media);
     },
   );
@@ -304,7 +312,7 @@ async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, medi
       schema: {
         summary: 'The job’s thumbnail: a redirect to a short-lived presigned URL (S3), the runner’s URL, or the local file',
         tags: ['read'],
-        params: { type: 'object', properties: { jobId: { type: 'string', maxLength: 512 } } },
+        params: JOB_ID_PARAMS,
       },
     },
     async (req, reply) => {
@@ -331,13 +339,13 @@ async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, medi
       schema: {
         summary: 'An HLS playlist of the job’s S3 output, with segment URIs presigned for a short time',
         tags: ['read'],
-        params: { type: 'object', properties: { jobId: { type: 'string', maxLength: 512 } } },
+        params: JOB_ID_PARAMS,
         querystring: { type: 'object', required: ['uri'], properties: { uri: { type: 'string', pattern: '^s3://', maxLength: 2048 } } },
       },
     },
     async (req, reply) => {
-      const job = await store().getJob(req.params.jobId);
-      if (!job) return notFound(reply, `no video with job id ${req.params.jobId}`);
+      const job = await jobOr404(req.params.jobId, reply);
+      if (!job) return reply;
       const target = fromS3Url(req.query.uri) ?? locateS3(req.query.uri);
       const prefixes = s3Prefixes(job.outputs);
       if (!target || !prefixes.some((p) => target.bucket === p.bucket && target.key.startsWith(p.prefix)) || !target.key.endsWith('.m3u8'))
@@ -372,8 +380,8 @@ async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, medi
       },
     },
     async (req, reply) => {
-      const job = await store().getJob(req.params.jobId);
-      if (!job) return notFound(reply, `no video with job id ${req.params.jobId}`);
+      const job = await jobOr404(req.params.jobId, reply);
+      if (!job) return reply;
       return sendLocal(reply, path.resolve('/', req.params['*']), localRoots(job.outputs));
     },
   );
