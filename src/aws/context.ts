@@ -17,6 +17,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { translateAwsError } from './errors.js';
 
 export interface AwsContextOptions {
@@ -40,6 +41,7 @@ export const SERVICE_ENV_IDS = {
   sts: 'STS',
   cloudwatch: 'CLOUDWATCH',
   sns: 'SNS',
+  logs: 'CLOUDWATCH_LOGS',
 } as const;
 export type ServiceName = keyof typeof SERVICE_ENV_IDS;
 
@@ -64,6 +66,8 @@ export interface AwsContext {
   sts(): Promise<STSClient>;
   cloudwatch(): Promise<CloudWatchClient>;
   sns(): Promise<SNSClient>;
+  /** CloudWatch Logs (doctor reads the trigger function's recent errors). */
+  logs(): Promise<CloudWatchLogsClient>;
   /** The caller's account id (STS GetCallerIdentity, once). */
   accountId(): Promise<string>;
   /** Closes every client made (keep-alive sockets would hold the process open). */
@@ -118,6 +122,7 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
     sts: () => make('sts', async (c) => new (await import('@aws-sdk/client-sts')).STSClient(c)),
     cloudwatch: () => make('cloudwatch', async (c) => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient(c)),
     sns: () => make('sns', async (c) => new (await import('@aws-sdk/client-sns')).SNSClient(c)),
+    logs: () => make('logs', async (c) => new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(c)),
     accountId() {
       account ??= (async () => {
         const sts = await ctx.sts();

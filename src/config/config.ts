@@ -24,6 +24,11 @@ export interface ListenConfig {
   database?: string;
   /** false: no dashboard at / (same as `listen --no-dashboard`). */
   dashboard?: boolean;
+  /** Slow-client limits (src/listener/limits.ts has the defaults and why). */
+  headerTimeoutSeconds?: number;
+  requestTimeoutSeconds?: number;
+  keepAliveTimeoutSeconds?: number;
+  maxConnections?: number;
 }
 
 export interface VidpipeConfig {
@@ -56,6 +61,15 @@ export interface VidpipeConfig {
   allowSimulatorSource: boolean;
   simulatorSource: string;
   alarmEmail?: string;
+  /** Days the EventBridge archive keeps the rule's events for `vidpipe replay` (default 7; 0 = no archive). */
+  archiveRetentionDays?: number;
+}
+
+export const DEFAULT_ARCHIVE_RETENTION_DAYS = 7;
+
+/** The archive's retention: the config's, else the default; 0 means no archive. */
+export function archiveRetentionDays(config: Pick<VidpipeConfig, 'archiveRetentionDays'>): number {
+  return config.archiveRetentionDays ?? DEFAULT_ARCHIVE_RETENTION_DAYS;
 }
 
 export const DEFAULT_SIMULATOR_SOURCE = 'vidpipe.simulator';
@@ -128,6 +142,10 @@ export const configSchema = {
         // comes from VIDPIPE_DATABASE_URL, PGPASSWORD or ~/.pgpass).
         database: { type: 'string', minLength: 1 },
         dashboard: { type: 'boolean' },
+        headerTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        requestTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        keepAliveTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        maxConnections: { type: 'integer', minimum: 1, maximum: 65535 },
       },
     },
     templates: { type: 'array', uniqueItems: true, items: { enum: [...JOB_TEMPLATE_NAMES] } },
@@ -148,6 +166,8 @@ export const configSchema = {
     allowSimulatorSource: { type: 'boolean' },
     simulatorSource: { type: 'string', pattern: '^(?!aws\\.)[A-Za-z0-9._-]{1,256}$' },
     alarmEmail: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' },
+    // 0 turns the archive off. AWS would read RetentionDays 0 as "forever"; ten years is plenty for a replay.
+    archiveRetentionDays: { type: 'integer', minimum: 0, maximum: 3650 },
   },
 } as const;
 

@@ -2,10 +2,10 @@
  * The IAM and resource policies vidpipe writes, as pure functions of names and ARNs: least privilege, each with the
  * AWS page it follows. `vidpipe policy` prints operatorPolicy(); setup compares these with what AWS returns.
  */
-import type { VidpipeConfig } from '../config/config.js';
+import { archiveRetentionDays, type VidpipeConfig } from '../config/config.js';
 import { MEDIACONVERT_DETAIL_TYPE, MEDIACONVERT_SOURCE } from '../events/types.js';
 import { jobTemplateResourceName } from '../../templates/job-templates.js';
-import { arns, partitionOf, resourceNames, type ArnContext } from './names.js';
+import { archiveName, arns, partitionOf, resourceNames, type ArnContext } from './names.js';
 
 export interface PolicyDocument {
   Version: '2012-10-17';
@@ -103,7 +103,36 @@ export function operatorPolicy(config: VidpipeConfig, c: ArnContext): PolicyDocu
       Resource: arns.defaultBus(c),
       Condition: { StringEquals: { 'events:source': config.simulatorSource } },
     });
+  statements.push(...operationsStatements(config, c));
   return doc(...statements);
+}
+
+/**
+ * What `vidpipe dlq` and `vidpipe replay` need: read, release and delete dead letters (ChangeMessageVisibility puts a
+ * message back for the next reader), and replay the archive (StartReplay authorizes on the archive, the replay
+ * status calls on the replay; ListReplays has no resource type, service authorization reference for EventBridge).
+ */
+function operationsStatements(config: VidpipeConfig, c: ArnContext): Record<string, unknown>[] {
+  const names = resourceNames(config);
+  const statements: Record<string, unknown>[] = [];
+  if (config.deadLetterQueue)
+    statements.push({
+      Sid: 'ReadAndRedriveDeadLetters',
+      Effect: 'Allow',
+      Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'],
+      Resource: arns.queue(c, names.deadLetterQueue),
+    });
+  if (archiveRetentionDays(config) > 0)
+    statements.push(
+      {
+        Sid: 'ReplayArchive',
+        Effect: 'Allow',
+        Action: ['events:StartReplay', 'events:DescribeReplay', 'events:CancelReplay', 'events:DescribeArchive'],
+        Resource: [arns.archive(c, archiveName(config.app)), arns.replay(c, `${config.app}-*`)],
+      },
+      { Sid: 'ListReplays', Effect: 'Allow', Action: 'events:ListReplays', Resource: '*' },
+    );
+  return statements;
 }
 
 /** IAM returns policy documents URL-encoded (GetRole, GetRolePolicy, GetPolicyVersion); moto sometimes does not. */

@@ -18,6 +18,10 @@ export interface ResourceNames {
   invokeRole: string;
   targetId: string;
   deadLetterQueue: string;
+  /** The queue the rule delivers to in SQS delivery (`setup --delivery sqs|both`); `listen --pull` reads it. */
+  eventQueue: string;
+  /** The rule's target id for that queue. */
+  queueTargetId: string;
   operatorPolicy: string;
   alarmTopic: string;
   alarmFailedInvocations: string;
@@ -37,6 +41,8 @@ export function resourceNames(config: Pick<VidpipeConfig, 'app' | 'inputBucket' 
     invokeRole: `${app}-eventbridge-invoke`,
     targetId: `${app}-listener`,
     deadLetterQueue: `${app}-events-dlq`,
+    eventQueue: `${app}-events`,
+    queueTargetId: `${app}-queue`,
     operatorPolicy: `${app}-operator`,
     alarmTopic: `${app}-alarms`,
     alarmFailedInvocations: `${app}-failed-invocations`,
@@ -80,7 +86,17 @@ export const arns = {
   alarm: (c: ArnContext, name: string) => `arn:${p(c)}:cloudwatch:${c.region}:${c.accountId}:alarm:${name}`,
   jobTemplate: (c: ArnContext, name: string) => `arn:${p(c)}:mediaconvert:${c.region}:${c.accountId}:jobTemplates/${name}`,
   mediaconvert: (c: ArnContext, what: string) => `arn:${p(c)}:mediaconvert:${c.region}:${c.accountId}:${what}`,
+  archive: (c: ArnContext, name: string) => `arn:${p(c)}:events:${c.region}:${c.accountId}:archive/${name}`,
+  replay: (c: ArnContext, name: string) => `arn:${p(c)}:events:${c.region}:${c.accountId}:replay/${name}`,
 };
+
+/**
+ * The EventBridge archive of the rule's events on the default bus. Archive names are at most 48 characters
+ * (CreateArchive, ArchiveName length constraint): `<app>-events` fits any app name (≤ 32).
+ */
+export function archiveName(app: string): string {
+  return `${app}-events`;
+}
 
 /** The S3 → Lambda trigger's resources (trigger: 'lambda'). */
 export function triggerNames(app: string) {

@@ -39,7 +39,7 @@ export interface BatchWriterOptions {
   /** Upper bound on one transaction. */
   maxBatch?: number;
   clock?: () => number;
-  /** Called after each committed batch that processed something (wakes the notifier, feeds live views). */
+  /** Called after each committed batch that stored something new (wakes the outbox consumers, feeds live views). */
   onCommit?: (results: readonly IngestResult[]) => void;
   /** How many recently committed event ids are remembered to answer redeliveries without a read (see known()). */
   recentIds?: number;
@@ -137,17 +137,17 @@ export class BatchWriter {
       for (const p of batch) p.reject(err);
       return;
     }
-    const processed: IngestResult[] = [];
+    const stored: IngestResult[] = [];
     batch.forEach((p, i) => {
       const o = outcomes[i] as EventOutcome;
       if ('failed' in o) p.reject(new Error(o.failed));
       else {
-        if (o.status === 'processed') processed.push(o);
+        if (o.status !== 'duplicate') stored.push(o);
         this.remember(o);
         p.resolve(o);
       }
     });
-    if (processed.length) this.options.onCommit?.(processed);
+    if (stored.length) this.options.onCommit?.(stored);
   }
 
   /** Commits what is queued, refuses anything new, and closes the writer's connection. */

@@ -75,6 +75,8 @@ export function describeLocation(location: DatabaseLocation): string {
 export interface OpenStoreOptions {
   /** Notifications created now are stored as skipped, with this reason (no webhook configured). */
   skipNotificationsReason?: string;
+  /** Every newly stored event also gets a forwards row (`listen --forward-to`). */
+  forwardEvents?: boolean;
   /** SQLite: commits on a worker thread (default) or inline. */
   writer?: 'inline' | 'auto';
   clock?: () => number;

@@ -4,7 +4,7 @@
  */
 import { foldEvent } from '../listener/core/ingest.js';
 import { anomaliesOf, type Job, type JobOutput, type JobWarningEntry, type TerminalEvent } from '../listener/core/job-state.js';
-import type { Notification, NotificationState, Post } from '../listener/core/store-port.js';
+import type { Forward, ForwardState, Notification, NotificationState, Post } from '../listener/core/store-port.js';
 import type { VideoStatus } from '../listener/core/job-state.js';
 
 export interface JobRow {
@@ -136,3 +136,19 @@ export function postFromRow(r: Record<string, unknown>): Post {
   };
 }
 
+
+export function forwardFromRow(r: Record<string, unknown>): Forward {
+  return {
+    id: r.id as number,
+    eventId: r.event_id as string,
+    jobId: (r.job_id as string | null) ?? null,
+    state: r.state as ForwardState,
+    attempts: r.attempts as number,
+    nextAttemptAt: r.next_attempt_at as number,
+    lastError: (r.last_error as string | null) ?? null,
+    lastStatus: (r.last_status as number | null) ?? null,
+    createdAt: r.created_at as number,
+    firstAttemptAt: (r.first_attempt_at as number | null) ?? null,
+    sentAt: (r.sent_at as number | null) ?? null,
+  };
+}

@@ -20,10 +20,14 @@ import { motoAvailable, startMoto } from '../helpers/moto.js';
 
 const KEY = 'dashboard-key-0123456789';
 const run = chromiumAvailable();
-// Only for the playback test: local transcode mode needs ffmpeg anyway; without it that one test skips.
+// For the playback tests (.ci/run installs it for `vidpipe local`); without it they skip, under CI they fail.
 const ffmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 const moto = run && motoAvailable();
-if (!ffmpeg) console.warn('[skip] ffmpeg not found: the HLS playback test needs it (apt-get install -y ffmpeg)');
+if (!ffmpeg) {
+  const notice = 'ffmpeg not found: the HLS playback tests need it (apt-get install -y ffmpeg)';
+  if (run && (process.env.CI === 'true' || process.env.CI === '1')) throw new Error(`CI: ${notice}`);
+  console.warn(`[skip] ${notice}`);
+}
 const fast = { minIntervalMs: 50, retry: { baseMs: 100 }, pollMs: 50, timeoutMs: 1000, random: () => 0.5 };
 
 describe.skipIf(!run)('dashboard in a browser', () => {

@@ -86,8 +86,8 @@ describe.runIf(motoAvailable())('provisioning against moto + the MediaConvert fa
 
   it('a fresh setup creates every resource as a user would see it', async () => {
     const { plan, applied } = await setup();
-    // 18 + the upload trigger (trigger: 'lambda', the default): role, function, permission, notification, alarm.
-    expect(countActions(plan)).toMatchObject({ create: 23, update: 0, delete: 0 });
+    // 18 + the upload trigger (trigger: 'lambda', the default): role, function, permission, notification, alarm; + the event archive.
+    expect(countActions(plan)).toMatchObject({ create: 24, update: 0, delete: 0 });
     expect(applied.failed).toEqual([]);
     expect(plan.notes).toEqual([]);
 

@@ -56,7 +56,7 @@ afterAll(async () => {
   for (const s of opened) await s.close().catch(() => undefined);
 });
 
-async function open(location: string, options: { skipNotificationsReason?: string } = {}): Promise<ListenerStore> {
+async function open(location: string, options: { skipNotificationsReason?: string; forwardEvents?: boolean } = {}): Promise<ListenerStore> {
   const store = await openStore(parseDatabaseLocation(location), { writer: 'inline', ...options });
   opened.push(store);
   return store;
@@ -186,6 +186,26 @@ describe.each(engines)('store contract: $name', (engine) => {
     const store = await open(engine.location(), { skipNotificationsReason: 'no webhook' });
     await ingest(store, makeEvent('error', { jobId: 'c-skip' }));
     expect((await store.notificationsForJob('c-skip'))[0]).toMatchObject({ state: 'skipped', lastError: 'no webhook', attempts: 0 });
+  });
+
+  it('forwards: one row per new event; a job’s later event waits while an earlier one is pending; leased to one owner', async () => {
+    const store = await open(engine.location(), { forwardEvents: true });
+    const [a1, a2] = [0, 1].map((i) => makeEvent('status-update', { jobId: 'f-a', timestamp: 1_700_000_000_000 + i }));
+    const b1 = makeEvent('progressing', { jobId: 'f-b' });
+    for (const b of [a1, a2, b1, a1]) await ingest(store, b as Body);
+    const now = Date.now() + 1000;
+    const first = await store.claimForwards('x', now, 10_000, 10);
+    expect(first.map((f) => f.eventId)).toEqual([a1!.id, b1.id]);
+    expect(JSON.parse(first[0]!.body).id).toBe(a1!.id);
+    expect(await store.claimForwards('y', now, 10_000, 10)).toEqual([]);
+    expect(await store.settleForward(first[0]!, { state: 'retry', at: now + 100, error: '500', status: 500 }, now)).toBe(true);
+    // a1 is pending again (backing off): a2 still waits behind it.
+    expect(await store.claimForwards('y', now + 1, 10_000, 10)).toEqual([]);
+    const again = await store.claimForwards('y', now + 100, 10_000, 10);
+    expect(again.map((f) => [f.eventId, f.attempts, f.lastStatus])).toEqual([[a1!.id, 1, 500]]);
+    expect(await store.settleForward(again[0]!, { state: 'sent', status: 200 }, now + 101)).toBe(true);
+    expect((await store.claimForwards('y', now + 102, 10_000, 10)).map((f) => f.eventId)).toEqual([a2!.id]);
+    expect((await store.listForwards({ limit: 10, states: ['sent'] })).map((f) => [f.eventId, f.attempts, f.lastError])).toEqual([[a1!.id, 2, '500']]);
   });
 
   it('leases: one holder, renewed by it, taken over after expiry, released', async () => {

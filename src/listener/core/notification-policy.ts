@@ -27,6 +27,8 @@ export interface RetrySchedule {
   maxMs: number;
   /** Give up this long after the first attempt. */
   horizonMs: number;
+  /** Give up after this many attempts, too (EventBridge: 185 retries, so 186 attempts). */
+  maxAttempts?: number;
 }
 
 export const DEFAULT_RETRY_SCHEDULE: RetrySchedule = { baseMs: 1000, maxMs: 5 * 60_000, horizonMs: 24 * 60 * 60_000 };
@@ -43,26 +45,44 @@ export type DeliveryVerdict =
   | { state: 'retry'; at: number; error: string; /** also spaces every later send (429) */ holdAllUntil?: number };
 
 /**
+ * Which answers a sender retries. Slack: 5xx, 408 and 429 (its other 4xx are permanent: aws-facts.md §6). An API
+ * destination: "Retries events associated with error codes 401, 407, 409, 429, and 5xx" (EventBridge user guide,
+ * aws-facts.md §1.3) — the forwarder relays as one would.
+ */
+export type RetryRules = 'slack' | 'eventbridge';
+
+function retryable(status: number, rules: RetryRules): boolean {
+  if (status >= 500) return true;
+  return rules === 'slack' ? status === 408 || status === 429 : status === 401 || status === 407 || status === 409 || status === 429;
+}
+
+/**
  * `attempt` counts this one (1 for the first); `firstAttemptAt` is when the first was made. `random` is in [0, 1).
  */
 export function judgeDelivery(
   result: DeliveryResult,
-  o: { attempt: number; firstAttemptAt: number; now: number; schedule: RetrySchedule; random: () => number; minIntervalMs: number },
+  o: { attempt: number; firstAttemptAt: number; now: number; schedule: RetrySchedule; random: () => number; minIntervalMs: number; rules?: RetryRules },
 ): DeliveryVerdict {
+  const rules = o.rules ?? 'slack';
   if (result.kind === 'answer' && result.status >= 200 && result.status < 300) return { state: 'sent' };
-  if (result.kind === 'answer' && result.status === 429) {
+  if (rules === 'slack' && result.kind === 'answer' && result.status === 429) {
     // Retry-After is in seconds (Slack's rate-limit doc); capped so a bad value cannot park the queue for days.
     const s = result.retryAfterSeconds;
     const waitMs = s !== undefined && Number.isFinite(s) && s > 0 ? Math.min(s, 3600) * 1000 : o.minIntervalMs;
     const at = o.now + waitMs;
     return { state: 'retry', at, error: `429 rate limited${result.body ? `: ${result.body}` : ''}`, holdAllUntil: at };
   }
-  const transient = result.kind !== 'answer' || result.status >= 500 || result.status === 408;
+  const transient = result.kind !== 'answer' || retryable(result.status, rules);
   const error =
     result.kind === 'timeout' ? `timed out after ${result.afterMs} ms` : result.kind === 'network' ? `network error ${result.code}` : `${result.status}${result.body ? ` ${result.body}` : ''}`;
   if (!transient) return { state: 'failed', error };
-  const delay = backoffDelay(o.attempt, o.schedule, o.random, o.minIntervalMs);
-  if (o.now + delay - o.firstAttemptAt > o.schedule.horizonMs)
+  const retryAfter = result.kind === 'answer' ? result.retryAfterSeconds : undefined;
+  // EventBridge: "a negative Retry-After value stops retrying"; otherwise the more conservative of the two waits.
+  if (rules === 'eventbridge' && retryAfter !== undefined && retryAfter < 0) return { state: 'failed', error: `${error} (Retry-After ${retryAfter}: not retried)` };
+  const afterHeader = rules === 'eventbridge' && retryAfter !== undefined && Number.isFinite(retryAfter) ? Math.min(retryAfter, 3600) * 1000 : 0;
+  const delay = Math.max(backoffDelay(o.attempt, o.schedule, o.random, o.minIntervalMs), afterHeader);
+  const outOfTime = o.now + delay - o.firstAttemptAt > o.schedule.horizonMs;
+  if (outOfTime || (o.schedule.maxAttempts !== undefined && o.attempt >= o.schedule.maxAttempts))
     return { state: 'failed', error: `${error} (gave up after ${o.attempt} attempts over ${formatDuration(o.now - o.firstAttemptAt)})` };
   return { state: 'retry', at: o.now + delay, error };
 }

@@ -94,6 +94,33 @@ export interface ClaimedNotification extends Notification {
   leaseUntil: number;
 }
 
+export type ForwardState = 'pending' | 'sent' | 'failed';
+
+/** One newly stored event to relay to the user's app (`listen --forward-to`). */
+export interface Forward {
+  id: number;
+  eventId: string;
+  jobId: string | null;
+  state: ForwardState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  /** The app's last HTTP status, when it answered. */
+  lastStatus: number | null;
+  createdAt: number;
+  firstAttemptAt: number | null;
+  sentAt: number | null;
+}
+
+export interface ClaimedForward extends Forward {
+  owner: string;
+  leaseUntil: number;
+  /** The event's body exactly as received: what is relayed. */
+  body: string;
+}
+
+export type ForwardOutcome = { state: 'sent'; status: number } | { state: 'failed'; error: string; status?: number } | { state: 'retry'; at: number; error: string; status?: number };
+
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
 export interface ListenerStore {
@@ -116,7 +143,7 @@ export interface ListenerStore {
    * cannot take the write (busy, gone, full, read-only): the caller answers 503 and the sender retries.
    */
   recordEvent(event: NormalisedEvent, bodyText?: string): Promise<IngestResult>;
-  /** Called after each commit that processed an event (wakes the notifier; feeds live views). */
+  /** Called after each commit that stored new events (processed or ignored): wakes the outbox consumers, feeds live views. */
   onCommit(listener: (results: readonly IngestResult[]) => void): void;
 
   // ── read API ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -157,6 +184,21 @@ export interface ListenerStore {
    */
   acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, owner: string): Promise<void>;
+
+  // ── forwarder (listen --forward-to) ─────────────────────────────────────────────────────────────────────────
+  /**
+   * Leases up to `limit` due forwards, each the oldest pending row of its job (a job's events go out in the order they
+   * were stored: a row waits while an earlier one of its job is pending), to `owner` until now + leaseMs.
+   */
+  claimForwards(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedForward[]>;
+  /** Records the outcome of a claimed row; false when the lease was lost. */
+  settleForward(f: ClaimedForward, outcome: ForwardOutcome, now: number): Promise<boolean>;
+  /** When the next pending forward is due (undefined: none pending). */
+  nextForwardDueAt(): Promise<number | undefined>;
+  /** Newest first. */
+  listForwards(query: { ids?: readonly number[]; states?: readonly ForwardState[]; jobId?: string; limit: number }): Promise<Forward[]>;
+  /** Failed rows (these ids, or all with states: ['failed']) back to pending, due now, with a fresh horizon. */
+  requeueForwards(selection: { ids?: readonly number[]; states?: readonly 'failed'[] }, now: number): Promise<number[]>;
 
   // ── health ────────────────────────────────────────────────────────────────────────────────────────────────────
   /** Whether the write path can commit now (writer alive, database reachable and writable). */

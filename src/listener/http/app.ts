@@ -8,15 +8,16 @@
  * other 4xx to the dead-letter queue. So: a bad event is 400 (retrying cannot fix it), a busy database is 503 with
  * Retry-After, and bad input is never a 500.
  */
-import { Ajv, type ErrorObject } from 'ajv';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { DEFAULT_LISTENER_PATH } from '../../config/config.js';
-import { EventFieldError, normaliseEvent } from '../../events/normalise.js';
-import { listenerBodySchema } from '../../events/schema.js';
-import { ingestEvent } from '../core/ingest.js';
+import { createEventParser } from '../../events/parse-event.js';
+import type { NormalisedEvent } from '../../events/normalise.js';
+import { ingestEvent, type IngestAnswer } from '../core/ingest.js';
 import { BadCursorError, StoreUnavailableError, type ListenerStore, type Readiness } from '../core/store-port.js';
+import { checkJsonLimits } from '../../events/json-limits.js';
 import { createAuthenticator, type AuthConfig } from './auth.js';
 import { DASHBOARD_CLIENT_HEADER, createSessions, dashboardPlugin, type DashboardOptions } from './dashboard/index.js';
+import { DEFAULT_CONNECTION_LIMITS, applyConnectionLimits, fastifyConnectionOptions, type ConnectionLimits } from '../limits.js';
 
 /** EventBridge's event size limit: a larger body cannot be a real event. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -26,6 +27,10 @@ export const RETRY_AFTER_SECONDS = 5;
 export interface ListenerDeps {
   store: ListenerStore;
   auth: AuthConfig;
+  /** Serve POST /aws/listener/eventbridge/video (default true; `listen --pull` alone serves only reads and health). */
+  endpoint?: boolean;
+  /** Each event the route ingested, with its answer (the live view). */
+  onIngested?: (answer: IngestAnswer, event: NormalisedEvent) => void;
   /** More readiness checks than the store's (the notifier's loop). */
   readiness?: Array<() => Readiness | Promise<Readiness>>;
   /** Custom sources processed like aws.mediaconvert (the simulator's). */
@@ -35,6 +40,8 @@ export interface ListenerDeps {
   loggerInstance?: FastifyBaseLogger;
   /** The dashboard (pages, sessions, live updates, /docs); undefined: off (`listen --no-dashboard`). */
   dashboard?: DashboardOptions;
+  /** Timeouts and the connection bound (default DEFAULT_CONNECTION_LIMITS). */
+  limits?: ConnectionLimits;
 }
 
 const JOB_STATES = ['PROGRESSING', 'COMPLETE', 'ERROR', 'CANCELED'] as const;
@@ -49,20 +56,9 @@ class HttpError extends Error {
   }
 }
 
-/** `body.detail.jobId must match pattern "…"`: the field a sender has to fix. */
-export function describeBodyError(e: ErrorObject | undefined): string {
-  if (!e) return 'body is invalid';
-  const where = `body${e.instancePath.replace(/\//g, '.').replace(/~1/g, '/').replace(/~0/g, '~')}`;
-  const p = e.params as Record<string, unknown>;
-  if (e.keyword === 'required') return `${where}.${String(p.missingProperty)} is required`;
-  if (e.keyword === 'dependencies')
-    return `${where}.${String(p.missingProperty)} is required when ${String(p.property)} is present (send the whole EventBridge envelope, or only {"detail": …})`;
-  if (e.keyword === 'enum') return `${where} must be one of ${(p.allowedValues as unknown[]).join(', ')}`;
-  return `${where} ${e.message ?? 'is invalid'}`;
-}
-
 export function buildListener(deps: ListenerDeps): FastifyInstance {
   const header = deps.auth.header;
+  const limits = deps.limits ?? DEFAULT_CONNECTION_LIMITS;
   const app = Fastify({
     ...(deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }
@@ -79,15 +75,16 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     bodyLimit: BODY_LIMIT_BYTES,
     // One line per event (below) says more than fastify's two generic lines per request.
     logController: new LogController({ disableRequestLogging: true }),
-    // Slow or stalled clients cannot hold connections forever; EventBridge itself gives up after 5 s.
-    requestTimeout: 30_000,
-    connectionTimeout: 30_000,
+    // Slow or stalled clients cannot hold connections for long (limits.ts); EventBridge itself gives up after 5 s.
+    ...fastifyConnectionOptions(limits),
     // Requests arriving on kept-alive connections during shutdown get our 503 below, with Retry-After.
     return503OnClosing: false,
   });
   // Every route as registered, from the first: the dashboard generates the OpenAPI document from their schemas.
   const routes: RouteOptions[] = [];
   if (deps.dashboard) app.addHook('onRoute', (route) => void routes.push(route));
+
+  applyConnectionLimits(app.server, limits);
 
   let closing = false;
   app.addHook('preClose', async () => {
@@ -102,14 +99,15 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    // Depth, number range and Unicode checked on the text, before anything recurses over it (json-limits.ts).
+    const overLimit = checkJsonLimits(body as string);
+    if (overLimit) return done(overLimit, undefined);
     bodyText.set(req, body as string);
     parseJson(req, body as string, done);
   });
 
-  const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
-  const validateBody = ajv.compile(listenerBodySchema);
+  const parseEvent = createEventParser({ processedSources: deps.processedSources });
   const authenticate = createAuthenticator(deps.auth);
-  const processedSources = deps.processedSources;
   const sessions = deps.dashboard ? createSessions({ fingerprint: authenticate.credentialsFingerprint }) : undefined;
 
   app.addHook('onRequest', async (req, reply) => {
@@ -120,6 +118,11 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     if (req.url === '/healthz' || (req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
     const result = authenticate(req.headers);
     if (result === 'ok') return;
+    if (result === 'unavailable') {
+      // The secrets file became readable by others (auth.ts): no key is trusted until it is fixed; EventBridge retries.
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      throw new HttpError(503, 'unavailable', 'credentials cannot be checked right now; retry later');
+    }
     // The dashboard's session cookie: reads, and writes marked for it when sent by the dashboard itself (a header no
     // cross-site form can add). Never the EventBridge route, which keeps header auth only.
     const sessionMay = req.method === 'GET' || req.method === 'HEAD' || (req.routeOptions.config?.session === 'write' && req.headers[DASHBOARD_CLIENT_HEADER] === 'dashboard');
@@ -159,17 +162,12 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
-  app.post(DEFAULT_LISTENER_PATH, async (req) => {
-    const body = req.body;
-    if (!validateBody(body)) throw new HttpError(400, 'bad_request', describeBodyError(validateBody.errors?.[0]));
-    let event;
-    try {
-      event = normaliseEvent(body as unknown as Record<string, unknown>, { processedSources });
-    } catch (err) {
-      if (err instanceof EventFieldError) throw new HttpError(400, 'bad_request', err.message);
-      throw err;
-    }
+  if (deps.endpoint !== false) app.post(DEFAULT_LISTENER_PATH, async (req) => {
+    const parsed = parseEvent(req.body);
+    if (!parsed.ok) throw new HttpError(400, 'bad_request', parsed.message);
+    const event = parsed.event;
     const result = await ingestEvent(event, { store: deps.store }, bodyText.get(req));
+    deps.onIngested?.(result, event);
     // A redelivery is routine (EventBridge delivers at least once) and the cheapest path to serve: debug level.
     req.log[result.status === 'duplicate' ? 'debug' : 'info'](
       { eventId: result.eventId, jobId: result.jobId, outcome: result.status, jobStatus: event.detail?.status, source: event.source },

@@ -9,14 +9,14 @@
  * a lease held by an instance that died expires and another takes over. A message in flight when its sender is killed
  * may be sent once more by the next holder (at least once).
  *
- * The loop never dies: any error in a turn (a busy or unreachable database, a bug in one row) is logged and the turn
- * is retried with backoff; only stop() ends it. readiness() tells /readyz whether it still turns.
+ * The loop never dies (worker-loop.ts): any error in a turn is logged and the turn retried with backoff.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { backoffDelay, DEFAULT_RETRY_SCHEDULE, judgeDelivery, type DeliveryResult, type RetrySchedule } from '../core/notification-policy.js';
-import type { ClaimedNotification, ListenerStore, Readiness } from '../core/store-port.js';
+import { DEFAULT_RETRY_SCHEDULE, judgeDelivery, type DeliveryResult, type RetrySchedule } from '../core/notification-policy.js';
+import type { ClaimedNotification, ListenerStore } from '../core/store-port.js';
 import { buildSlackMessage } from './slack-message.js';
+import { WorkerLoop } from './worker-loop.js';
 
 export const NO_WEBHOOK_REASON = 'SLACK_WEBHOOK_URL is not set';
 export const SENDER_LEASE = 'slack-sender';
@@ -39,10 +39,8 @@ export interface SlackNotifierOptions {
   owner?: string;
 }
 
-export class SlackNotifier {
+export class SlackNotifier extends WorkerLoop {
   private readonly store: ListenerStore;
-  private readonly clock: () => number;
-  private readonly random: () => number;
   private readonly minIntervalMs: number;
   private readonly timeoutMs: number;
   private readonly pollMs: number;
@@ -52,77 +50,36 @@ export class SlackNotifier {
   private readonly rowLeaseMs: number;
   /** The sender lease outlives a few turns, so a busy turn does not lose it; a dead holder's expires after this. */
   private readonly senderLeaseMs: number;
-  private running: Promise<void> | undefined;
-  private stopping = false;
-  private readonly stopController = new AbortController();
-  private wakeUp: (() => void) | undefined;
   private nextSendAt = 0;
   private holdsSender = false;
-  private lastTurnAt: number;
-  private failures = 0;
-  private lastError: string | undefined;
 
   constructor(private readonly options: SlackNotifierOptions) {
+    const pollMs = options.pollMs ?? 5000;
+    const timeoutMs = options.timeoutMs ?? 5000;
+    super('notifier', { logger: options.logger, clock: options.clock, random: options.random, pollMs, turnBudgetMs: timeoutMs });
     this.store = options.store;
-    this.clock = options.clock ?? Date.now;
-    this.random = options.random ?? Math.random;
     this.minIntervalMs = options.minIntervalMs ?? 1000;
-    this.timeoutMs = options.timeoutMs ?? 5000;
-    this.pollMs = options.pollMs ?? 5000;
+    this.timeoutMs = timeoutMs;
+    this.pollMs = pollMs;
     this.schedule = { ...DEFAULT_RETRY_SCHEDULE, ...options.retry };
     this.owner = options.owner ?? `notifier-${randomUUID()}`;
     this.rowLeaseMs = this.timeoutMs + 10_000;
     this.senderLeaseMs = Math.max(15_000, 3 * this.pollMs, 2 * this.timeoutMs);
-    this.lastTurnAt = this.clock();
-  }
-
-  start(): void {
-    this.running ??= this.loop();
   }
 
   /** A batch with terminal events was committed: look now. */
-  wake(): void {
-    if (this.options.webhookUrl) this.wakeUp?.();
+  override wake(): void {
+    if (this.options.webhookUrl) super.wake();
   }
 
   /** Stops after the current attempt (an in-flight request is aborted and its row stays pending). */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.stopController.abort();
-    this.wakeUp?.();
-    await this.running;
+  override async stop(): Promise<void> {
+    await super.stop();
     if (this.holdsSender) await this.store.releaseLease(SENDER_LEASE, this.owner).catch(() => undefined);
   }
 
-  /** Not ready when the loop has not completed a turn for much longer than a poll interval allows. */
-  readiness(): Readiness {
-    const late = this.clock() - this.lastTurnAt;
-    const allowed = 2 * this.pollMs + this.timeoutMs + 5000;
-    if (late <= allowed) return { ready: true };
-    return { ready: false, reason: `the notifier has not completed a turn for ${Math.round(late / 1000)} s${this.lastError ? ` (last error: ${this.lastError})` : ''}` };
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopping) {
-      try {
-        const waitMs = await this.turn();
-        this.failures = 0;
-        this.lastError = undefined;
-        this.lastTurnAt = this.clock();
-        if (waitMs > 0) await this.sleep(waitMs);
-      } catch (err) {
-        // A busy or unreachable database, or a bug in one row: log, back off, go on. Never end the loop.
-        this.failures += 1;
-        this.lastError = (err as Error)?.message ?? String(err);
-        const delay = backoffDelay(this.failures, { baseMs: Math.min(1000, this.pollMs), maxMs: Math.max(this.pollMs, 30_000) }, this.random);
-        this.options.logger?.error({ err, retryInMs: delay }, 'notifier turn failed; retrying');
-        await this.sleep(delay);
-      }
-    }
-  }
-
   /** One look at the outbox: sends at most one message. Returns how long to wait before the next turn. */
-  private async turn(): Promise<number> {
+  protected async turn(): Promise<number> {
     if (!this.options.webhookUrl) return this.pollMs; // pending rows wait for a webhook; new ones are stored skipped
     const now = this.clock();
     const held = await this.store.acquireLease(SENDER_LEASE, this.owner, now, this.senderLeaseMs);
@@ -195,20 +152,5 @@ export class SlackNotifier {
     const body = (await response.text().catch(() => '')).slice(0, 200);
     const retryAfter = response.headers.get('retry-after');
     return { kind: 'answer', status: response.status, body, ...(retryAfter !== null ? { retryAfterSeconds: Number(retryAfter) } : {}) };
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        if (self.wakeUp === wake) self.wakeUp = undefined;
-        resolve();
-      }
-      const wake = () => done();
-      this.wakeUp = wake;
-    });
   }
 }

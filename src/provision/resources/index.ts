@@ -5,6 +5,7 @@
 import type { AnyResource } from '../types.js';
 import { alarmEmail, alarmTopic, dlqMessagesAlarm, failedInvocationsAlarm, sentToDlqAlarm } from './alarms.js';
 import { apiDestination } from './api-destination.js';
+import { archive } from './archive.js';
 import { inputBucket, outputBucket } from './bucket.js';
 import { connection } from './connection.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
@@ -42,6 +43,7 @@ export const RESOURCES: readonly AnyResource[] = [
   lambdaPermission,
   bucketNotification,
   lambdaErrorsAlarm,
+  archive,
 ];
 
 /** Buckets hold user data: teardown keeps them unless asked (--delete-buckets). */

@@ -105,6 +105,30 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'forwards',
+    // SQLite's migration 005: the forwarding outbox (`listen --forward-to`), in order per job, leased to one forwarder.
+    sql: `
+      CREATE TABLE S.forwards (
+        id               bigserial PRIMARY KEY,
+        event_id         text COLLATE "C" NOT NULL UNIQUE REFERENCES S.inbox (event_id),
+        job_id           text COLLATE "C",
+        state            text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+        attempts         integer NOT NULL DEFAULT 0,
+        next_attempt_at  bigint NOT NULL,
+        last_error       text,
+        last_status      integer,
+        created_at       bigint NOT NULL,
+        first_attempt_at bigint,
+        sent_at          bigint,
+        lease_owner      text,
+        lease_until      bigint
+      );
+      CREATE INDEX forwards_due ON S.forwards (next_attempt_at, id) WHERE state = 'pending';
+      CREATE INDEX forwards_job ON S.forwards (job_id, id) WHERE state = 'pending';
+    `,
+  },
 ];
 
 export function quoteIdent(name: string): string {

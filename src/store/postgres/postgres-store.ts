@@ -25,8 +25,11 @@ import {
   decodeCursor,
   encodeCursor,
   StoreUnavailableError,
+  type ClaimedForward,
   type ClaimedNotification,
   type EventBody,
+  type Forward,
+  type ForwardOutcome,
   type IngestResult,
   type JobEventRow,
   type ListenerStore,
@@ -40,7 +43,7 @@ import {
   type VideoPage,
 } from '../../listener/core/store-port.js';
 import { BatchWriter, type Committer, type EventOutcome, type EventToWrite } from '../batch-writer.js';
-import { jobFromRow, jobToParams, notificationFromRow, postFromRow, type JobRow } from '../rows.js';
+import { forwardFromRow, jobFromRow, jobToParams, notificationFromRow, postFromRow, type JobRow } from '../rows.js';
 import { migratePostgres, quoteIdent } from './migrations.js';
 import { describePgError, isPgUnavailable, isPgRetryable } from './pg-errors.js';
 
@@ -50,6 +53,8 @@ export interface PostgresStoreOptions {
   redacted: string;
   schema: string;
   skipNotificationsReason?: string;
+  /** Every newly stored event also gets a forwards row (`listen --forward-to`). */
+  forwardEvents?: boolean;
   clock?: () => number;
   /** Pool size (default 10). */
   maxConnections?: number;
@@ -181,6 +186,15 @@ export class PostgresStore implements ListenerStore {
         )
       ).rows.map((r) => r.event_id),
     );
+    if (this.options.forwardEvents && inserted.size) {
+      // In arrival order (ids follow it): a job's events are relayed in the order they were stored.
+      const fresh = unique.filter((e) => inserted.has(e.event.eventId)).map((e) => e.event);
+      await c.query(
+        `INSERT INTO ${S}.forwards (event_id, job_id, next_attempt_at, created_at)
+         SELECT e, j, $3, $3 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(e, j, n) ORDER BY n`,
+        [fresh.map((e) => e.eventId), fresh.map((e) => e.detail?.jobId ?? null), now],
+      );
+    }
     const known = new Map<string, string | null>();
     const notInserted = unique.filter((e) => !inserted.has(e.event.eventId)).map((e) => e.event.eventId);
     if (notInserted.length)
@@ -400,6 +414,85 @@ export class PostgresStore implements ListenerStore {
         )
       ).rowCount === 1
     );
+  }
+
+  async claimForwards(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedForward[]> {
+    const until = now + leaseMs;
+    const S = this.S;
+    // SKIP LOCKED passes over rows another instance is claiming; the NOT EXISTS still sees them as pending, so a job's
+    // later event waits for its earlier one whoever holds it.
+    const rows = (
+      await this.query<Record<string, unknown>>(
+        `WITH ready AS (
+           SELECT f.id FROM ${S}.forwards f
+           WHERE f.state = 'pending' AND f.next_attempt_at <= $3 AND (f.lease_until IS NULL OR f.lease_until <= $3)
+             AND NOT EXISTS (SELECT 1 FROM ${S}.forwards e WHERE e.state = 'pending' AND e.job_id = f.job_id AND e.id < f.id)
+           ORDER BY f.next_attempt_at, f.id LIMIT $4 FOR UPDATE SKIP LOCKED)
+         UPDATE ${S}.forwards f SET lease_owner = $1, lease_until = $2 FROM ready, ${S}.inbox i
+         WHERE f.id = ready.id AND i.event_id = f.event_id
+         RETURNING f.*, i.body`,
+        [owner, until, now, limit],
+      )
+    ).rows;
+    return rows.map((r) => ({ ...forwardFromRow(r), owner, leaseUntil: until, body: r.body as string })).sort((a, b) => a.id - b.id);
+  }
+
+  async settleForward(f: ClaimedForward, outcome: ForwardOutcome, now: number): Promise<boolean> {
+    const r = await this.query(
+      `UPDATE ${this.S}.forwards SET state = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at), last_error = COALESCE($3, last_error),
+         last_status = COALESCE($4, last_status), first_attempt_at = COALESCE(first_attempt_at, $5), sent_at = $6, lease_owner = NULL, lease_until = NULL
+       WHERE id = $7 AND lease_owner = $8`,
+      [
+        outcome.state === 'retry' ? 'pending' : outcome.state,
+        outcome.state === 'retry' ? outcome.at : null,
+        outcome.state === 'sent' ? null : outcome.error,
+        outcome.status ?? null,
+        now,
+        outcome.state === 'sent' ? now : null,
+        f.id,
+        f.owner,
+      ],
+    );
+    return r.rowCount === 1;
+  }
+
+  async nextForwardDueAt(): Promise<number | undefined> {
+    const r = (await this.query<{ at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM ${this.S}.forwards WHERE state = 'pending'`)).rows[0];
+    return r?.at ?? undefined;
+  }
+
+  async listForwards(query: Parameters<ListenerStore['listForwards']>[0]): Promise<Forward[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.ids?.length) {
+      params.push(query.ids);
+      where.push(`id = ANY($${params.length})`);
+    }
+    if (query.states?.length) {
+      params.push(query.states);
+      where.push(`state = ANY($${params.length})`);
+    }
+    if (query.jobId) {
+      params.push(query.jobId);
+      where.push(`job_id = $${params.length}`);
+    }
+    params.push(query.limit);
+    return (
+      await this.query<Record<string, unknown>>(`SELECT * FROM ${this.S}.forwards ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`, params)
+    ).rows.map(forwardFromRow);
+  }
+
+  async requeueForwards(selection: Parameters<ListenerStore['requeueForwards']>[0], now: number): Promise<number[]> {
+    const all = selection.states?.includes('failed') ?? false;
+    if (!selection.ids?.length && !all) return [];
+    const rows = (
+      await this.query<{ id: number }>(
+        `UPDATE ${this.S}.forwards SET state = 'pending', next_attempt_at = $1, first_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+         WHERE state = 'failed' AND ($2 OR id = ANY($3)) RETURNING id`,
+        [now, all, selection.ids ?? []],
+      )
+    ).rows;
+    return rows.map((r) => r.id).sort((a, b) => a - b);
   }
 
   async acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {

@@ -9,8 +9,11 @@ import type { Job } from '../../listener/core/job-state.js';
 import {
   decodeCursor,
   encodeCursor,
+  type ClaimedForward,
   type ClaimedNotification,
   type EventBody,
+  type Forward,
+  type ForwardOutcome,
   type IngestResult,
   type JobEventRow,
   type ListVideosQuery,
@@ -21,7 +24,7 @@ import {
   type RequeueSelection,
   type VideoPage,
 } from '../../listener/core/store-port.js';
-import { JOB_COLUMNS, jobFromRow, jobToParams, notificationFromRow, postFromRow, type JobRow } from '../rows.js';
+import { forwardFromRow, JOB_COLUMNS, jobFromRow, jobToParams, notificationFromRow, postFromRow, type JobRow } from '../rows.js';
 import type { NormalisedEvent } from '../../events/normalise.js';
 
 export type Queries = ReturnType<typeof createQueries>;
@@ -30,7 +33,13 @@ export interface QueriesOptions {
   /** Set when there is nowhere to send notifications (no SLACK_WEBHOOK_URL): notifications created now are recorded
    * as skipped, with this reason, in the event's own transaction. Rows already pending stay pending. */
   skipNotificationsReason?: string;
+  /** `listen --forward-to`: every newly stored event also gets a forwards row, in its own transaction. */
+  forwardEvents?: boolean;
 }
+
+/** Rows of the forwarding outbox that may go now: due, lease expired, and no earlier pending row of the same job. */
+const FORWARDS_READY = `f.state = 'pending' AND f.next_attempt_at <= @now AND (f.lease_until IS NULL OR f.lease_until <= @now)
+  AND NOT EXISTS (SELECT 1 FROM forwards e WHERE e.state = 'pending' AND e.job_id = f.job_id AND e.id < f.id)`;
 
 export function createQueries(db: Db, options: QueriesOptions = {}) {
   const s = {
@@ -90,10 +99,24 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
       'SELECT event_id, status, detail_timestamp, event_time, source, received_at FROM inbox WHERE job_id = ? ORDER BY detail_timestamp, event_id',
     ),
     eventBody: db.prepare<[string], { event_id: string; job_id: string | null; body: string }>('SELECT event_id, job_id, body FROM inbox WHERE event_id = ?'),
+    forwardInsert: db.prepare('INSERT INTO forwards (event_id, job_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?)'),
+    forwardClaim: db.prepare<[{ owner: string; until: number; now: number; limit: number }], Record<string, unknown>>(
+      `UPDATE forwards SET lease_owner = @owner, lease_until = @until
+       WHERE id IN (SELECT f.id FROM forwards f WHERE ${FORWARDS_READY} ORDER BY f.next_attempt_at, f.id LIMIT @limit)
+       RETURNING *`,
+    ),
+    forwardSettle: db.prepare(
+      `UPDATE forwards SET state = @state, attempts = attempts + 1, next_attempt_at = COALESCE(@at, next_attempt_at), last_error = COALESCE(@error, last_error),
+         last_status = COALESCE(@status, last_status), first_attempt_at = COALESCE(first_attempt_at, @now), sent_at = @sent_at, lease_owner = NULL, lease_until = NULL
+       WHERE id = @id AND lease_owner = @owner`,
+    ),
+    forwardNextDue: db.prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM forwards WHERE state = 'pending'"),
+    inboxBody: db.prepare<[string], { body: string }>('SELECT body FROM inbox WHERE event_id = ?'),
     probe: db.prepare("INSERT INTO leases (name, owner, expires_at) VALUES ('write-probe', 'readyz', ?) ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at"),
     ping: db.prepare('SELECT 1'),
   };
   const skipReason = options.skipNotificationsReason;
+  const forwardEvents = options.forwardEvents === true;
 
   return {
     db,
@@ -123,6 +146,7 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
         body: bodyText ?? JSON.stringify(event.raw),
       });
       if (inserted.changes === 0) return { status: 'duplicate', eventId: event.eventId, jobId: s.inboxHas.get(event.eventId)?.job_id ?? null };
+      if (forwardEvents) s.forwardInsert.run(event.eventId, jobId, now, now);
       if (!event.processed || !event.detail || event.timestampMs === undefined) return { status: 'ignored', eventId: event.eventId, jobId };
 
       // One writer (the writer thread's transaction): reading the job, folding and writing it back cannot interleave.
@@ -278,6 +302,73 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
           owner: n.owner,
         }).changes === 1
       );
+    },
+
+    claimForwards(owner: string, now: number, leaseMs: number, limit: number): ClaimedForward[] {
+      const rows = s.forwardClaim.all({ owner, until: now + leaseMs, now, limit });
+      return rows
+        .map((r) => ({ ...forwardFromRow(r), owner, leaseUntil: now + leaseMs, body: s.inboxBody.get(r.event_id as string)?.body ?? '' }))
+        .sort((a, b) => a.id - b.id);
+    },
+
+    settleForward(f: ClaimedForward, outcome: ForwardOutcome, now: number): boolean {
+      return (
+        s.forwardSettle.run({
+          state: outcome.state === 'retry' ? 'pending' : outcome.state,
+          at: outcome.state === 'retry' ? outcome.at : null,
+          error: outcome.state === 'sent' ? null : outcome.error,
+          status: outcome.status ?? null,
+          now,
+          sent_at: outcome.state === 'sent' ? now : null,
+          id: f.id,
+          owner: f.owner,
+        }).changes === 1
+      );
+    },
+
+    nextForwardDueAt(): number | undefined {
+      return s.forwardNextDue.get()?.at ?? undefined;
+    },
+
+    listForwards(query: { ids?: readonly number[]; states?: readonly string[]; jobId?: string; limit: number }): Forward[] {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (query.ids?.length) {
+        where.push(`id IN (${query.ids.map(() => '?').join(', ')})`);
+        params.push(...query.ids);
+      }
+      if (query.states?.length) {
+        where.push(`state IN (${query.states.map(() => '?').join(', ')})`);
+        params.push(...query.states);
+      }
+      if (query.jobId) {
+        where.push('job_id = ?');
+        params.push(query.jobId);
+      }
+      params.push(query.limit);
+      return db
+        .prepare<unknown[], Record<string, unknown>>(`SELECT * FROM forwards ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
+        .all(...params)
+        .map(forwardFromRow);
+    },
+
+    requeueForwards(selection: { ids?: readonly number[]; states?: readonly string[] }, now: number): number[] {
+      const or: string[] = [];
+      const params: unknown[] = [now];
+      if (selection.ids?.length) {
+        or.push(`id IN (${selection.ids.map(() => '?').join(', ')})`);
+        params.push(...selection.ids);
+      }
+      if (selection.states?.includes('failed')) or.push('1 = 1');
+      if (!or.length) return [];
+      return db
+        .prepare<unknown[], { id: number }>(
+          `UPDATE forwards SET state = 'pending', next_attempt_at = ?, first_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+           WHERE state = 'failed' AND (${or.join(' OR ')}) RETURNING id`,
+        )
+        .all(...params)
+        .map((r) => r.id)
+        .sort((a, b) => a - b);
     },
 
     acquireLease(name: string, owner: string, now: number, ttlMs: number): boolean {

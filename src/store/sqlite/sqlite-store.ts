@@ -10,8 +10,11 @@
 import type { NormalisedEvent } from '../../events/normalise.js';
 import type { Job } from '../../listener/core/job-state.js';
 import type {
+  ClaimedForward,
   ClaimedNotification,
   EventBody,
+  Forward,
+  ForwardOutcome,
   IngestResult,
   JobEventRow,
   ListenerStore,
@@ -38,6 +41,8 @@ export interface SqliteStoreOptions {
   writer?: 'inline' | 'auto';
   /** Notifications created now are stored as skipped, with this reason (no webhook configured). */
   skipNotificationsReason?: string;
+  /** Every newly stored event also gets a forwards row (`listen --forward-to`). */
+  forwardEvents?: boolean;
   clock?: () => number;
 }
 
@@ -61,7 +66,10 @@ export class SqliteStore implements ListenerStore {
 
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
     const db = openDatabase(options.path, { createDirectory: options.createDirectory });
-    const queriesOptions = options.skipNotificationsReason ? { skipNotificationsReason: options.skipNotificationsReason } : {};
+    const queriesOptions = {
+      ...(options.skipNotificationsReason ? { skipNotificationsReason: options.skipNotificationsReason } : {}),
+      ...(options.forwardEvents ? { forwardEvents: true } : {}),
+    };
     const q = createQueries(db, queriesOptions);
     const clock = options.clock ?? Date.now;
     let store: SqliteStore | undefined;
@@ -141,6 +149,26 @@ export class SqliteStore implements ListenerStore {
 
   async settleNotification(...args: Parameters<ListenerStore['settleNotification']>): Promise<boolean> {
     return this.read(() => this.q.settleNotification(...args));
+  }
+
+  async claimForwards(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedForward[]> {
+    return this.read(() => this.q.claimForwards(owner, now, leaseMs, limit));
+  }
+
+  async settleForward(f: ClaimedForward, outcome: ForwardOutcome, now: number): Promise<boolean> {
+    return this.read(() => this.q.settleForward(f, outcome, now));
+  }
+
+  async nextForwardDueAt(): Promise<number | undefined> {
+    return this.read(() => this.q.nextForwardDueAt());
+  }
+
+  async listForwards(query: Parameters<ListenerStore['listForwards']>[0]): Promise<Forward[]> {
+    return this.read(() => this.q.listForwards(query));
+  }
+
+  async requeueForwards(selection: Parameters<ListenerStore['requeueForwards']>[0], now: number): Promise<number[]> {
+    return this.read(() => this.q.requeueForwards(selection, now));
   }
 
   async acquireLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
