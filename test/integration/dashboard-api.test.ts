@@ -190,6 +190,42 @@ describe('local outputs', () => {
   });
 });
 
+describe('vidpipe local folder storage', () => {
+  const tmp = tempDir('vidpipe-local-storage-');
+  let l: TestListener;
+  beforeAll(async () => {
+    l = await startTestListener({ dashboard: { media: createS3Media({ env: {} }), storageDir: tmp.dir } });
+  });
+  afterAll(async () => {
+    await l.cleanup();
+    tmp.cleanup();
+  });
+
+  it('reads s3://bucket/key outputs from <storage>/<bucket>/<key> and plays them, never outside the folder', async () => {
+    mkdirSync(path.join(tmp.dir, 'out', 'hls'), { recursive: true });
+    writeFileSync(path.join(tmp.dir, 'out', 'hls', 'main.m3u8'), '#EXTM3U\n');
+    writeFileSync(path.join(tmp.dir, 'out', 'hls', 'main.0000000.jpg'), 'jpeg');
+    const body = makeEvent('complete-hls-group', { jobId: 'local-store-1', timestamp: Date.now() });
+    body.detail.outputGroupDetails[0].playlistFilePaths = ['s3://out/hls/main.m3u8'];
+    body.detail.outputGroupDetails.push({ type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: ['s3://out/hls/main.0000000.jpg'], durationInMs: 1000 }] });
+    expect((await post(l.url, body)).status).toBe(200);
+    const auth = { 'x-api-key': TEST_KEY };
+    const media = (await (await fetch(`${l.url}/api/videos/local-store-1/media`, { headers: auth })).json()) as any;
+    expect(media.player).toMatchObject({ state: 'playable', kind: 'hls', source: 'file' });
+    expect(media.outputs.find((o: any) => o.uri === 's3://out/hls/main.m3u8').size).toBe(8);
+    expect(await (await fetch(`${l.url}${media.player.url}`, { headers: auth })).text()).toBe('#EXTM3U\n');
+    expect(await (await fetch(`${l.url}/api/videos/local-store-1/thumbnail`, { headers: auth })).text()).toBe('jpeg');
+    // A key that climbs out of the storage folder is no location at all.
+    const evil = makeEvent('complete-file-group', { jobId: 'local-store-2', timestamp: Date.now() });
+    evil.detail.outputGroupDetails[0].outputDetails[0].outputFilePaths = ['s3://out/../../../../etc/passwd.mp4'];
+    const res = await post(l.url, evil);
+    if (res.status === 200) {
+      const m2 = (await (await fetch(`${l.url}/api/videos/local-store-2/media`, { headers: auth })).json()) as any;
+      expect(m2.player.state).toBe('unavailable');
+    }
+  });
+});
+
 describe.skipIf(!motoAvailable())('S3 outputs through presigned URLs (moto)', () => {
   let moto: Moto;
   let l: TestListener;

@@ -34,6 +34,8 @@ export interface DashboardOptions {
   media?: S3Media;
   /** The config's region, when the environment has none. */
   region?: string;
+  /** `vidpipe local` with folder storage: s3://bucket/key outputs are the files <storageDir>/<bucket>/<key>. */
+  storageDir?: string;
 }
 
 export interface DashboardPluginOptions {
@@ -112,6 +114,7 @@ function csp(mediaOrigins: readonly string[]): string {
 async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, media: S3Media): Promise<void> {
   const store = opts.store;
   const live = opts.dashboard.live;
+  const storageDir = opts.dashboard.storageDir;
   /** The job, or undefined after answering 404. */
   const jobOr404 = async (jobId: string, reply: FastifyReply): Promise<Job | undefined> => {
     const job = await store().getJob(jobId);
@@ -302,7 +305,7 @@ async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, medi
     async (req, reply) => {
       const job = await jobOr404(req.params.jobId, reply);
       if (!job) return reply;
-      return mediaOf(job, media);
+      return mediaOf(job, media, storageDir);
     },
   );
 
@@ -319,7 +322,7 @@ async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, medi
       const job = await store().getJob(req.params.jobId);
       const thumb = job?.outputs?.find((o) => o.kind === 'thumbnail');
       if (!job || !thumb) return notFound(reply, 'no thumbnail');
-      const loc = locate(thumb.uri);
+      const loc = locate(thumb.uri, storageDir);
       reply.header('cache-control', 'private, max-age=60');
       if (loc?.kind === 's3') {
         const status = await media.status();
@@ -327,7 +330,7 @@ async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, medi
         return reply.redirect(await media.presign(loc.bucket, loc.key), 302);
       }
       if (loc?.kind === 'http') return reply.redirect(loc.url, 302);
-      if (loc?.kind === 'file') return sendLocal(reply, loc.path, localRoots(job.outputs));
+      if (loc?.kind === 'file') return sendLocal(reply, loc.path, localRoots(job.outputs, storageDir));
       return notFound(reply, 'the thumbnail URI is not one this listener can show');
     },
   );
@@ -382,7 +385,7 @@ async function uiPlugin(app: FastifyInstance, opts: DashboardPluginOptions, medi
     async (req, reply) => {
       const job = await jobOr404(req.params.jobId, reply);
       if (!job) return reply;
-      return sendLocal(reply, path.resolve('/', req.params['*']), localRoots(job.outputs));
+      return sendLocal(reply, path.resolve('/', req.params['*']), localRoots(job.outputs, storageDir));
     },
   );
 
@@ -451,13 +454,14 @@ export interface MediaAnswer {
 }
 
 /** What the job page can show: resolved here so the page never has to know about S3 or local paths. */
-export async function mediaOf(job: Job, media: S3Media): Promise<MediaAnswer> {
+export async function mediaOf(job: Job, media: S3Media, storageDir?: string): Promise<MediaAnswer> {
   const outputs = job.outputs ?? [];
   const id = encodeURIComponent(job.jobId);
-  const s3 = outputs.some((o) => locate(o.uri)?.kind === 's3') ? await media.status() : { ok: true as const };
+  const at = (uri: string) => locate(uri, storageDir);
+  const s3 = outputs.some((o) => at(o.uri)?.kind === 's3') ? await media.status() : { ok: true as const };
   const sizes = await Promise.all(
     outputs.slice(0, 50).map(async (o) => {
-      const loc = locate(o.uri);
+      const loc = at(o.uri);
       if (loc?.kind === 's3' && s3.ok) return (await media.size(loc.bucket, loc.key)) ?? null;
       if (loc?.kind === 'file') return (await fileSize(loc.path)) ?? null;
       return null;
@@ -471,7 +475,7 @@ export async function mediaOf(job: Job, media: S3Media): Promise<MediaAnswer> {
     player = { state: 'none', reason: job.status === 'COMPLETE' ? 'this job produced no HLS playlist or MP4' : `no outputs yet: the job is ${job.status}` };
   } else {
     const kind = source === master ? 'hls' : 'mp4';
-    const loc = locate(source.uri);
+    const loc = at(source.uri);
     if (loc?.kind === 's3') {
       if (!s3.ok) player = { state: 'unavailable', reason: `not playable here: ${s3.reason}` };
       else if (kind === 'hls') player = { state: 'playable', kind, source: 's3', url: `/api/media/${id}/playlist?uri=${encodeURIComponent(source.uri)}` };
@@ -483,7 +487,7 @@ export async function mediaOf(job: Job, media: S3Media): Promise<MediaAnswer> {
   const thumb = outputs.find((o) => o.kind === 'thumbnail');
   let thumbnail: MediaAnswer['thumbnail'];
   if (!thumb) thumbnail = { state: 'none', reason: 'no thumbnail output (add a frame-capture output to the job template)' };
-  else if (locate(thumb.uri)?.kind === 's3' && !s3.ok) thumbnail = { state: 'unavailable', reason: s3.reason };
+  else if (at(thumb.uri)?.kind === 's3' && !s3.ok) thumbnail = { state: 'unavailable', reason: s3.reason };
   else thumbnail = { state: 'available', url: `/api/videos/${id}/thumbnail` };
   return { player, thumbnail, outputs: outputs.map((o, i) => ({ ...o, size: sizes[i] ?? null })) };
 }

@@ -23,8 +23,16 @@ export const PRESIGN_TTL_SECONDS = 15 * 60;
 
 export type OutputLocation = { kind: 's3'; bucket: string; key: string } | { kind: 'http'; url: string } | { kind: 'file'; path: string };
 
-export function locate(uri: string): OutputLocation | undefined {
+/**
+ * Where an output URI can be read. `storageDir`: `vidpipe local`'s folder storage, where s3://bucket/key is the file
+ * <storageDir>/<bucket>/<key> (a key that would lead out of the folder is not a location).
+ */
+export function locate(uri: string, storageDir?: string): OutputLocation | undefined {
   const s3 = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (s3 && storageDir) {
+    const file = path.join(storageDir, s3[1] as string, s3[2] as string);
+    return insideRoots(file, [path.resolve(storageDir)]) ? { kind: 'file', path: file } : undefined;
+  }
   if (s3) return { kind: 's3', bucket: s3[1] as string, key: s3[2] as string };
   if (/^https?:\/\//i.test(uri)) return { kind: 'http', url: uri };
   if (uri.startsWith('file://')) {
@@ -135,10 +143,10 @@ export function createS3Media(options: S3MediaOptions = {}): S3Media {
  * The directories a job's local outputs live in: a file request must resolve inside one of them. Both sides are
  * resolved (no `..`), and a symlink pointing out is refused by the caller's realpath check.
  */
-export function localRoots(outputs: readonly JobOutput[] | null): string[] {
+export function localRoots(outputs: readonly JobOutput[] | null, storageDir?: string): string[] {
   const roots = new Set<string>();
   for (const o of outputs ?? []) {
-    const loc = locate(o.uri);
+    const loc = locate(o.uri, storageDir);
     if (loc?.kind === 'file') roots.add(path.dirname(loc.path));
   }
   return [...roots];
