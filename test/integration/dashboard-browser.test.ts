@@ -14,6 +14,8 @@ import { normaliseEvent } from '../../src/events/normalise.js';
 import { ingestEvent } from '../../src/listener/core/ingest.js';
 import { createS3Media } from '../../src/listener/http/dashboard/media.js';
 import { chromiumAvailable, launchBrowser, openPage, screenshot } from '../helpers/browser.js';
+import { builtCliAvailable, runCli, spawnCli } from '../helpers/cli.js';
+import { makeClip } from '../helpers/ffmpeg.js';
 import { SLACK_OK, startFakeSlack, waitFor } from '../helpers/fake-slack.js';
 import { makeEvent, post, startTestListener, tempDir, TEST_KEY, type TestListener } from '../helpers/listener.js';
 import { motoAvailable, startMoto } from '../helpers/moto.js';
@@ -282,6 +284,38 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     } finally {
       await s3l.cleanup();
       await m.stop();
+    }
+  });
+
+  // The whole local loop as a user runs it: the built `vidpipe local`, `upload --local --wait`, then the dashboard the
+  // local listener serves plays the HLS ladder ffmpeg made, from the local storage folder.
+  it.skipIf(!ffmpeg || !builtCliAvailable())('vidpipe local: the uploaded clip plays on its job page', async () => {
+    const dir = tempDir('vidpipe-dash-local-');
+    const local = spawnCli(['--json', 'local', '--port', '0', '--preset', 'ultrafast', '--status-interval', '0.3'], { cwd: dir.dir });
+    try {
+      await local.waitFor(/\}\s*$/, { stream: 'stdout', timeoutMs: 20_000 });
+      const rt = JSON.parse(local.stdout()) as { listenerUrl: string };
+      const clip = makeClip(dir.dir, { seconds: 3 });
+      const up = await runCli(['--json', 'upload', clip, '--post', 'local-post', '--local', '--wait', '--template', 'hls'], { cwd: dir.dir, timeoutMs: 60_000 });
+      expect(up.code).toBe(0);
+      const jobId = (JSON.parse(up.stdout) as { uploads: { jobs: { id: string }[] }[] }).uploads[0]!.jobs[0]!.id;
+      const key = (JSON.parse(readFileSync(path.join(dir.dir, '.vidpipe', 'secrets.json'), 'utf8')) as { apiKeys: string[] }).apiKeys[0] as string;
+
+      const { context, page, errors } = await openPage(browser);
+      await page.goto(`${rt.listenerUrl}/jobs/${jobId}`);
+      await page.fill('#apiKey', key);
+      await page.click('#signin button[type=submit]');
+      await page.locator('#video[data-ready="hls.js"]').waitFor();
+      expect(await page.locator('#player-state').textContent()).toContain('the local output directory');
+      await page.evaluate("document.getElementById('video').play()");
+      await expect.poll(() => page.evaluate("document.getElementById('video').currentTime"), { timeout: 15_000 }).toBeGreaterThan(1);
+      expect(await page.locator('#outputs tbody tr').count()).toBeGreaterThan(2);
+      expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+      await context.close();
+    } finally {
+      local.child.kill('SIGTERM');
+      await local.exited;
+      dir.cleanup();
     }
   });
 
