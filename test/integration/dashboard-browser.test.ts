@@ -32,6 +32,18 @@ if (!ffmpeg) {
 }
 const fast = { minIntervalMs: 50, retry: { baseMs: 100 }, pollMs: 50, timeoutMs: 1000, random: () => 0.5 };
 
+/** Waits for hls.js to take the video, plays it and waits until more than one second has played. */
+async function playsPastOneSecond(page: Page): Promise<void> {
+  await page.evaluate("document.getElementById('video').play()");
+  await expect.poll(() => page.evaluate("document.getElementById('video').currentTime"), { timeout: 15_000 }).toBeGreaterThan(1);
+}
+
+/** The sign-in form a page shows when it has no session. */
+async function signInHere(page: Page, key: string): Promise<void> {
+  await page.fill('#apiKey', key);
+  await page.click('#signin button[type=submit]');
+}
+
 describe.skipIf(!run)('dashboard in a browser', () => {
   let browser: Browser;
   let l: TestListener;
@@ -69,8 +81,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
   async function signIn(page: Page, key = KEY) {
     await page.goto(`${l.url}/`);
     await page.locator('#signin').waitFor();
-    await page.fill('#apiKey', key);
-    await page.click('#signin button[type=submit]');
+    await signInHere(page, key);
   }
 
   it('wrong or missing credentials show the sign-in page and no data', async () => {
@@ -232,8 +243,7 @@ describe.skipIf(!run)('dashboard in a browser', () => {
     await screenshot(page, 'dashboard-posts.png');
     await card.locator('a.title').click();
     await page.locator('#video[data-ready="hls.js"]').waitFor();
-    await page.evaluate("document.getElementById('video').play()");
-    await expect.poll(() => page.evaluate("document.getElementById('video').currentTime"), { timeout: 15_000 }).toBeGreaterThan(1);
+    await playsPastOneSecond(page);
     expect(await page.locator('#outputs').textContent()).toMatch(/mainv1\.m3u8.*\d+ B/s);
     await page.evaluate("document.getElementById('video').pause()");
     await screenshot(page, 'dashboard-job.png');
@@ -267,12 +277,10 @@ describe.skipIf(!run)('dashboard in a browser', () => {
 
       const { context, page, errors } = await openPage(browser);
       await page.goto(`${s3l.url}/jobs/${jobId}`);
-      await page.fill('#apiKey', TEST_KEY);
-      await page.click('#signin button[type=submit]');
+      await signInHere(page, TEST_KEY);
       await page.locator('#video[data-ready="hls.js"]').waitFor();
       expect(await page.locator('#player-state').textContent()).toContain('S3 (short-lived signed links)');
-      await page.evaluate("document.getElementById('video').play()");
-      await expect.poll(() => page.evaluate("document.getElementById('video').currentTime"), { timeout: 15_000 }).toBeGreaterThan(1);
+      await playsPastOneSecond(page);
       expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
 
       for (const f of files.filter((x) => x.endsWith('.ts'))) await s3.send(new DeleteObjectCommand({ Bucket: 'dash-out', Key: `posts/7/hls/${f}` }));
@@ -303,12 +311,10 @@ describe.skipIf(!run)('dashboard in a browser', () => {
 
       const { context, page, errors } = await openPage(browser);
       await page.goto(`${rt.listenerUrl}/jobs/${jobId}`);
-      await page.fill('#apiKey', key);
-      await page.click('#signin button[type=submit]');
+      await signInHere(page, key);
       await page.locator('#video[data-ready="hls.js"]').waitFor();
       expect(await page.locator('#player-state').textContent()).toContain('the local output directory');
-      await page.evaluate("document.getElementById('video').play()");
-      await expect.poll(() => page.evaluate("document.getElementById('video').currentTime"), { timeout: 15_000 }).toBeGreaterThan(1);
+      await playsPastOneSecond(page);
       expect(await page.locator('#outputs tbody tr').count()).toBeGreaterThan(2);
       expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
       await context.close();
