@@ -6,6 +6,7 @@
  * means the same thing everywhere; doctor adds what those cannot see (runtime state, logs, HTTP answers).
  * Nothing here prints or exits: the command renders the report.
  */
+import { describeDifference } from '../provision/diff.js';
 import type { AwsContext } from '../aws/context.js';
 import { awsErrorName } from '../aws/errors.js';
 import { DEFAULT_AUTH_HEADER, DEFAULT_LISTENER_PATH, localListenerOrigin, type VidpipeConfig } from '../config/config.js';
@@ -157,7 +158,7 @@ async function awsChecks(options: DoctorOptions, env: ProvisionEnv, add: (c: Che
     }
     if (o.observed === undefined) return add({ hop, id, title, status: 'fail', saw: `${m.kind} ${name} does not exist`, fix: 'vidpipe setup' });
     const reasons = m.diff(desired, o.observed, world, env);
-    if (reasons.length) return add({ hop, id, title, status: 'fail', saw: `${m.kind} ${name}: ${reasons.join('; ')}`, fix: 'vidpipe setup (repairs it)', ...(extra?.(o.observed) ?? {}) });
+    if (reasons.length) return add({ hop, id, title, status: 'fail', saw: `${m.kind} ${name}: ${reasons.map(describeDifference).join('; ')}`, fix: 'vidpipe setup (repairs it)', ...(extra?.(o.observed) ?? {}) });
     const details = m.details ? Object.entries(m.details(o.observed)).map(([k, v]) => `${k}: ${v}`) : [];
     return add({ hop, id, title, status: 'ok', saw: [name, ...details].join(', '), ...(extra?.(o.observed) ?? {}) });
   };
