@@ -18,7 +18,7 @@ import { followJob } from '../upload/follow-job.js';
 import { inspectVideoFile } from '../upload/media-file.js';
 import { objectKeyFor } from '../upload/upload-service.js';
 import type { JobTemplateName } from '../../templates/job-templates.js';
-import { PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { localConfig, localStateDir, processAlive, readRuntime, type Runtime } from './service.js';
 import { DirStorage, localCredentials, ObjectNotFound, S3Storage, type Storage } from './storage.js';
 
@@ -70,19 +70,19 @@ export function s3Event(runtime: Pick<Runtime, 'region'>, bucket: string, key: s
 }
 
 /**
- * The handler's S3 client for directory storage: HeadObject, GetObjectTagging and PutObjectTagging (the trigger's
+ * The handler's S3 client for directory storage: HeadObject and the object tagging calls (the trigger's
  * one-job-per-upload record) answered from the storage, as S3 would.
  */
 function storageS3(storage: Storage) {
   return {
     async send(command: { input: { Bucket?: string; Key?: string; Tagging?: { TagSet?: Array<{ Key: string; Value: string }> } }; constructor: { name: string } }) {
       const name = command.constructor.name;
-      if (name !== 'HeadObjectCommand' && name !== 'GetObjectTaggingCommand' && name !== 'PutObjectTaggingCommand')
+      if (name !== 'HeadObjectCommand' && name !== 'GetObjectTaggingCommand' && name !== 'PutObjectTaggingCommand' && name !== 'DeleteObjectTaggingCommand')
         throw new Error(`vidpipe local's storage does not implement ${name}`);
       try {
         const o = await storage.head(command.input.Bucket!, command.input.Key!);
         if (name === 'GetObjectTaggingCommand') return { TagSet: o.tags ?? [], $metadata: { httpStatusCode: 200 } };
-        if (name === 'PutObjectTaggingCommand') {
+        if (name === 'PutObjectTaggingCommand' || name === 'DeleteObjectTaggingCommand') {
           await storage.putTags?.(command.input.Bucket!, command.input.Key!, command.input.Tagging?.TagSet ?? []);
           return { $metadata: { httpStatusCode: 200 } };
         }
@@ -159,7 +159,7 @@ export async function runLocalUpload(options: LocalUploadOptions, ctx: { out: Ou
         // The AWS trigger starts one job per object version (templates[0]) and records it in a tag; here every
         // template is a trigger of its own, so the record is cleared before the next one runs (the file was stored
         // just now, without tags).
-        await s3.send(new PutObjectTaggingCommand({ Bucket: runtime.inputBucket, Key: key, Tagging: { TagSet: [] } }) as never);
+        await s3.send(new DeleteObjectTaggingCommand({ Bucket: runtime.inputBucket, Key: key }) as never);
         for (const j of result.jobs) {
           report.jobs.push({ id: j.jobId, template, status: 'SUBMITTED' });
           out.success(`started job ${j.jobId} (template ${runtime.app}-${template})`);
