@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { AwsContext } from '../aws/context.js';
-import type { VidpipeConfig } from '../config/config.js';
+import { usesApiDestination, type VidpipeConfig } from '../config/config.js';
 import { secretsPathFor } from '../config/secrets.js';
 import { UsageError } from '../errors.js';
 import { applyPlan, type ApplyResult, type StepResult } from './apply.js';
@@ -28,12 +28,18 @@ export interface Observation {
   observed: Map<string, unknown>;
 }
 
-/** AWS requires an HTTPS endpoint for an API destination; moto would accept http://, so vidpipe checks. */
-export function checkListenerUrl(config: VidpipeConfig): string {
+/**
+ * AWS requires an HTTPS endpoint for an API destination; moto would accept http://, so vidpipe checks. SQS delivery
+ * alone (`delivery: "sqs"`) has no API destination and needs no URL: undefined then.
+ */
+export function checkListenerUrl(config: VidpipeConfig): string | undefined {
+  if (!usesApiDestination(config)) return undefined;
   const url = config.listener.url;
   if (!url)
     throw new UsageError('LISTENER_URL_MISSING', 'The config has no listener URL (listener.url): EventBridge needs somewhere to send events.', {
-      hint: 'Run `vidpipe init --listener-url https://your.host/aws/listener/eventbridge/video --force`, or set listener.url in vidpipe.config.json.',
+      hint:
+        'Run `vidpipe init --listener-url https://your.host/aws/listener/eventbridge/video --force`, or set listener.url in vidpipe.config.json. ' +
+        'No public URL? `vidpipe setup --delivery sqs` delivers into an SQS queue that `vidpipe listen --pull` reads.',
     });
   let parsed: URL;
   try {

@@ -14,7 +14,8 @@ export function registerSetup(program: Command): void {
     .addOption(new Option('--dry-run', 'same as --plan').hideHelp())
     .option('-y, --yes', 'apply without asking')
     .option('--rotate-key', 'generate a new API key for the connection (the listener accepts the old one until the next rotation)')
-    .option('--alarm-email <address>', 'subscribe this address to the alarm topic (saved to the config)');
+    .option('--alarm-email <address>', 'subscribe this address to the alarm topic (saved to the config)')
+    .option('--delivery <mode>', 'api-destination (POST to listener.url), sqs (a queue `vidpipe listen --pull` reads: no public URL) or both (saved to the config)');
   addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const { globals, out } = commandContext(command);
     const { requireConfig, saveConfig } = await import('../../config/config.js');
@@ -24,7 +25,23 @@ export function registerSetup(program: Command): void {
     const { openAwsSession } = await import('../aws-session.js');
     const { confirm, promptContext } = await import('../../output/prompt.js');
 
+    const { parseDelivery, deliveryOf, usesApiDestination, usesEventQueue } = await import('../../config/config.js');
+    // Checked before the config is read or anything is asked: a typo names the choices.
+    const delivery = typeof opts.delivery === 'string' ? parseDelivery(opts.delivery) : undefined;
     let config = await requireConfig(globals.configPath);
+    const original = config;
+    if (delivery && delivery !== deliveryOf(config)) {
+      const wanted = { ...config, delivery };
+      // Checked before saving: switching to a mode with an API destination still needs a listener URL.
+      service.checkListenerUrl(wanted);
+      config = wanted;
+    }
+    // Saved once the change is going ahead (applied, or nothing to apply): --plan and a "no" leave the config as it was.
+    const saveDelivery = async () => {
+      if (!delivery || delivery === deliveryOf(original)) return;
+      await saveConfig(globals.configPath, { ...(await requireConfig(globals.configPath)), delivery });
+      out.info(`Saved delivery ${delivery} to ${globals.configPath}.`);
+    };
     if (typeof opts.alarmEmail === 'string' && opts.alarmEmail !== config.alarmEmail) {
       config = { ...config, alarmEmail: opts.alarmEmail };
       // Validated with the rest of the config before anything is written.
@@ -44,6 +61,7 @@ export function registerSetup(program: Command): void {
         return;
       }
       if (!changes.length) {
+        await saveDelivery();
         out.result({ plan, results: [], awsCalls: session.calls() }, (c) => `${render.renderPlan(plan, c)}\nEverything is in place: nothing was changed.`);
         out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
         return;
@@ -55,10 +73,14 @@ export function registerSetup(program: Command): void {
         destructive: deletes.length > 0,
       });
       if (!ok) return out.warn('Nothing was changed.');
+      await saveDelivery();
 
       const applied = await service.applyObservedPlan(observation, plan, session.aws, (r) => {
         if (r.outcome === 'done') out.debug(`${r.action} ${r.kind} ${r.name} (${r.ms} ms)`);
       });
+      const pullNote = usesEventQueue(config)
+        ? `Events wait in the SQS queue ${observation.env.names.eventQueue}: run \`vidpipe listen --pull\` to receive them.`
+        : undefined;
       const secretsNote = `The listener's ${config.listener.auth === 'API_KEY' ? `API key (header ${config.listener.authHeader})` : 'Basic credentials'} is in ${observation.env.secretsFile} (0600), which \`vidpipe listen\` reads.`;
       const doc = { plan, results: applied.results, secretsFile: observation.env.secretsFile, awsCalls: session.calls(), ms: session.elapsed() };
       out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
@@ -73,7 +95,7 @@ export function registerSetup(program: Command): void {
           resultPrinted: !out.json,
         });
       }
-      out.result(doc, (c) => `${render.renderResults(applied.results, c)}\n\n${secretsNote}`);
+      out.result(doc, (c) => [render.renderResults(applied.results, c), '', ...(usesApiDestination(config) ? [secretsNote] : []), ...(pullNote ? [pullNote] : [])].join('\n'));
       if (opts.rotateKey)
         // The new key was saved before the connection was updated, and the listener re-reads the file when it changes,
         // so a listener on this file never refuses it. A copy elsewhere must be updated: until then, 401s, which

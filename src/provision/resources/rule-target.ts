@@ -3,7 +3,7 @@
  * the DLQ. PutTargets and RemoveTargets report per-target failures in FailedEntryCount with HTTP 200: checked here.
  */
 import { VidpipeError } from '../../errors.js';
-import type { RetryPolicyConfig } from '../../config/config.js';
+import { usesApiDestination, type RetryPolicyConfig } from '../../config/config.js';
 import type { ResourceModule, World } from '../types.js';
 import { call, readOrUndefined } from './common.js';
 
@@ -28,7 +28,7 @@ function expected(d: TargetDesired, world: World) {
   };
 }
 
-function checkFailed(action: string, out: { FailedEntryCount?: number; FailedEntries?: { ErrorCode?: string; ErrorMessage?: string }[] }): void {
+export function checkFailed(action: string, out: { FailedEntryCount?: number; FailedEntries?: { ErrorCode?: string; ErrorMessage?: string }[] }): void {
   if (!out.FailedEntryCount) return;
   const first = out.FailedEntries?.[0];
   throw new VidpipeError('TARGET_FAILED', `${action} failed for ${out.FailedEntryCount} target(s): ${first?.ErrorCode ?? 'unknown'}: ${first?.ErrorMessage ?? ''}`, {
@@ -41,7 +41,8 @@ export const ruleTarget: ResourceModule<TargetDesired, TargetObserved> = {
   kind: 'EventBridge rule target',
   dependsOn: ['rule', 'api-destination', 'invoke-role', 'dead-letter-queue'],
   name: (env) => `${env.names.rule} → ${env.names.apiDestination}`,
-  desired: (env) => ({ id: env.names.targetId, retry: env.config.retryPolicy, deadLetterQueue: env.config.deadLetterQueue }),
+  desired: (env) =>
+    usesApiDestination(env.config) ? { id: env.names.targetId, retry: env.config.retryPolicy, deadLetterQueue: env.config.deadLetterQueue } : undefined,
 
   async observe(aws, env) {
     const Rule = env.names.rule;
