@@ -411,7 +411,9 @@ async function listenerChecks(config: VidpipeConfig, base: string, configPath: s
       title: 'listener /readyz',
       status: 'fail',
       saw: `${base}/readyz did not answer (${err instanceof ProbeError ? err.code : String(err)})`,
-      fix: `start it: \`vidpipe listen\`${config.listener.url ? ' behind listener.url' : ''} (or pass --listener-url where it runs)`,
+      fix: usesApiDestination(config)
+        ? `start it: \`vidpipe listen\`${config.listener.url ? ' behind listener.url' : ''} (or pass --listener-url where it runs)`
+        : 'start it: `vidpipe listen --pull` (it reads the event queue; or pass --listener-url where it runs)',
     });
     return;
   }

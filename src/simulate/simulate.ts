@@ -248,12 +248,17 @@ async function eventQueueUrl(options: SimulateOptions, config: VidpipeConfig | u
     return out.QueueUrl!;
   } catch (err) {
     if (!isNotFound(err)) return awsCall({ action: 'sqs:GetQueueUrl', resource: QueueName }, () => Promise.reject(err));
-    throw new VidpipeError('QUEUE_MISSING', `The event queue ${QueueName} does not exist${usesEventQueue(config) ? '' : ` (delivery is ${deliveryOf(config)})`}.`, {
-      hint: usesEventQueue(config) ? 'Run `vidpipe setup` to create it.' : 'Run `vidpipe setup --delivery sqs` (or both) to deliver through an SQS queue.',
-      exitCode: ExitCode.drift,
-      cause: err,
-    });
+    throw queueMissing(QueueName, config, err);
   }
+}
+
+function queueMissing(queue: string, config: VidpipeConfig | undefined, cause: unknown, explicit = false): VidpipeError {
+  const wanted = !explicit && config !== undefined && usesEventQueue(config);
+  return new VidpipeError('QUEUE_MISSING', `The event queue ${queue} does not exist${config && !explicit && !wanted ? ` (delivery is ${deliveryOf(config)})` : ''}.`, {
+    hint: wanted ? 'Run `vidpipe setup` to create it.' : 'Check --queue-url, or run `vidpipe setup --delivery sqs` (or both) to deliver through an SQS queue.',
+    exitCode: ExitCode.drift,
+    cause,
+  });
 }
 
 async function sendViaSqs(
@@ -274,7 +279,9 @@ async function sendViaSqs(
     const account = await aws.accountId();
     const jobs = planSimulation(options, { ...setting, account }, env);
     const events = jobs.flatMap((j) => j.events);
-    const outcome = await sendMessagesBatched(sqs, queueUrl, events, options.concurrency);
+    const outcome = await sendMessagesBatched(sqs, queueUrl, events, options.concurrency).catch((err: unknown) => {
+      throw isNotFound((err as VidpipeError).cause ?? err) ? queueMissing(queueUrl, config, err, options.queueUrl !== undefined) : err;
+    });
     if (outcome.failures.length) {
       const lines = outcome.failures.map((f) => `entry ${f.index + 1} (${f.status} of job ${f.jobId}): ${f.code}: ${f.message}`);
       throw new RemoteRejectedError('SEND_MESSAGE_FAILED', `SendMessageBatch failed ${outcome.failures.length} of ${events.length} entries:\n  ${lines.join('\n  ')}`, {
