@@ -9,7 +9,16 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import { awsRequests } from '../helpers/aws-calls.js';
 import { runCli } from '../helpers/cli.js';
 import { startMediaConvertFake, type MediaConvertFake } from '../helpers/mediaconvert-fake.js';
@@ -161,6 +170,24 @@ describe.runIf(motoAvailable())('SQS delivery through the built CLI (moto + Medi
     expect(repair.code, repair.stderr).toBe(0);
     expect(repair.stdout).toMatch(/update\s+SQS queue \(events\)\s+demo-events/);
     expect((await run('status')).code).toBe(0);
+  }, 60_000);
+
+  it('a message no puller deletes moves to the dead-letter queue after 5 receives, where `vidpipe dlq list` shows it', async () => {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'demo-events' }));
+    const poison = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'not an event' }));
+    // A puller that cannot use it never deletes it: each receive counts, and visibility 0 gives it straight back
+    // (WaitTimeSeconds 0: the queue's own default is a 20 s long poll).
+    let receives = 0;
+    for (let round = 0; round < 12; round++) {
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+      const mine = (out.Messages ?? []).find((m) => m.MessageId === poison.MessageId);
+      if (mine) receives = Number(mine.Attributes!.ApproximateReceiveCount);
+      else if (receives > 0) break;
+    }
+    expect(receives).toBe(5);
+    const list = await run('dlq', 'list', '--json');
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain(poison.MessageId!);
   }, 60_000);
 
   it('a backlog in the queue is a warning: is a puller running?', async () => {
