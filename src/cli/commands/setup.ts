@@ -9,7 +9,7 @@ import { addAwsOptions, commandContext } from '../context.js';
 export function registerSetup(program: Command): void {
   const cmd = program
     .command('setup')
-    .description('create or repair the AWS pipeline (buckets, job role, templates, rule, connection, API destination, target, DLQ, policy, alarms, upload trigger)')
+    .description('create or repair the AWS pipeline (buckets, job role, templates, rule, connection, API destination or SQS event queue, target, DLQ, policy, alarms, upload trigger)')
     .option('--plan', 'print what would change, change nothing')
     .addOption(new Option('--dry-run', 'same as --plan').hideHelp())
     .option('-y, --yes', 'apply without asking')

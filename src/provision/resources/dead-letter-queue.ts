@@ -1,6 +1,8 @@
 /**
  * The dead-letter queue for events the API destination could not deliver: a standard SQS queue (EventBridge refuses
  * FIFO DLQs) whose policy lets exactly this rule send (aws:SourceArn). Messages are kept 14 days, SQS's maximum.
+ * In SQS delivery it is also the event queue's redrive target (event-queue.ts): SQS moves messages there itself, under
+ * no queue policy.
  */
 import { deadLetterQueuePolicy, parsePolicyDocument } from '../documents.js';
 import { sameJson } from '../../util/canonical-json.js';
