@@ -92,11 +92,21 @@ export async function observeAll(options: ProvisionOptions): Promise<Observation
 
 export function planSetup(observation: Observation): Plan {
   const { env, modules, observed } = observation;
-  return planResources(
+  const plan = planResources(
     modules.map((module) => ({ module, wanted: true, observed: observed.get(module.id) })),
     env,
     planNotes(env.config),
   );
+  plan.notes.push(...queueLossNotes(plan, observed));
+  return plan;
+}
+
+/** Switching SQS delivery off deletes the event queue with the events still waiting in it: said before it happens. */
+function queueLossNotes(plan: Plan, observed: ReadonlyMap<string, unknown>): string[] {
+  const step = plan.steps.find((s) => s.resource === 'event-queue' && s.action === 'delete');
+  const waiting = (observed.get('event-queue') as { depth?: number; inFlight?: number } | undefined) ?? {};
+  const count = (waiting.depth ?? 0) + (waiting.inFlight ?? 0);
+  return step && count > 0 ? [`the event queue ${step.name} still holds ${count} event(s): they are deleted with it (run \`vidpipe listen --pull\` first to receive them)`] : [];
 }
 
 export function planTeardown(observation: Observation, deleteBuckets: boolean): Plan {
