@@ -1,5 +1,7 @@
 /** Small helpers the resource modules share: error names meaning "absent", the app tag, guarded AWS calls. */
 import { awsCall, awsErrorName, httpStatusOf } from '../../aws/errors.js';
+import type { QueueAttributeName } from '@aws-sdk/client-sqs';
+import type { AwsContext } from '../../aws/context.js';
 import { VidpipeError } from '../../errors.js';
 import { APP_TAG_KEY } from '../names.js';
 import type { ProvisionEnv } from '../types.js';
@@ -61,4 +63,17 @@ export async function createQueue<T>(name: string, fn: () => Promise<T>): Promis
       });
     return call('sqs:CreateQueue', name, () => Promise.reject(err));
   }
+}
+
+/** A queue's URL and the attributes asked for, read by name; undefined when there is no such queue. */
+export async function readQueue(aws: AwsContext, QueueName: string, AttributeNames: QueueAttributeName[]): Promise<{ url: string; attributes: Record<string, string> } | undefined> {
+  const sqs = await aws.sqs();
+  const m = await import('@aws-sdk/client-sqs');
+  const url = await readOrUndefined('sqs:GetQueueUrl', QueueName, () => sqs.send(new m.GetQueueUrlCommand({ QueueName })));
+  if (!url?.QueueUrl) return undefined;
+  const QueueUrl = url.QueueUrl;
+  const out = await readOrUndefined('sqs:GetQueueAttributes', QueueName, () =>
+    sqs.send(new m.GetQueueAttributesCommand({ QueueUrl, AttributeNames })),
+  );
+  return out ? { url: QueueUrl, attributes: out.Attributes ?? {} } : undefined;
 }

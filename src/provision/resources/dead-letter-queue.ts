@@ -8,7 +8,7 @@ import { deadLetterQueuePolicy, parsePolicyDocument } from '../documents.js';
 import { sameJson } from '../../util/canonical-json.js';
 import { arns } from '../names.js';
 import type { ResourceModule } from '../types.js';
-import { appTagMap, call, createQueue, deleteIfExists, readOrUndefined } from './common.js';
+import { appTagMap, call, createQueue, deleteIfExists, readQueue } from './common.js';
 
 const RETENTION_SECONDS = '1209600';
 
@@ -42,17 +42,10 @@ export const deadLetterQueue: ResourceModule<QueueDesired, QueueObserved> = {
       : undefined,
 
   async observe(aws, env) {
-    const QueueName = env.names.deadLetterQueue;
-    const sqs = await aws.sqs();
-    const m = await import('@aws-sdk/client-sqs');
-    const url = await readOrUndefined('sqs:GetQueueUrl', QueueName, () => sqs.send(new m.GetQueueUrlCommand({ QueueName })));
-    if (!url?.QueueUrl) return undefined;
-    const QueueUrl = url.QueueUrl;
-    const out = await readOrUndefined('sqs:GetQueueAttributes', QueueName, () =>
-      sqs.send(new m.GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn', 'Policy', 'MessageRetentionPeriod', 'ApproximateNumberOfMessages'] })),
-    );
-    if (!out) return undefined;
-    const a = out.Attributes ?? {};
+    const q = await readQueue(aws, env.names.deadLetterQueue, ['QueueArn', 'Policy', 'MessageRetentionPeriod', 'ApproximateNumberOfMessages']);
+    if (!q) return undefined;
+    const a = q.attributes;
+    const QueueUrl = q.url;
     return {
       arn: a.QueueArn!,
       url: QueueUrl,

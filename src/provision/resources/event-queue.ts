@@ -15,7 +15,7 @@ import { eventQueuePolicy, parsePolicyDocument } from '../documents.js';
 import { sameJson } from '../../util/canonical-json.js';
 import { arns } from '../names.js';
 import type { ProvisionEnv, ResourceModule } from '../types.js';
-import { appTagMap, call, createQueue, deleteIfExists, readOrUndefined } from './common.js';
+import { appTagMap, call, createQueue, deleteIfExists, readQueue } from './common.js';
 
 /**
  * A message received this many times without being deleted moves to the DLQ. The puller deletes a message once its
@@ -106,17 +106,10 @@ export const eventQueue: ResourceModule<EventQueueDesired, EventQueueObserved> =
       : undefined,
 
   async observe(aws, env) {
-    const QueueName = env.names.eventQueue;
-    const sqs = await aws.sqs();
-    const m = await import('@aws-sdk/client-sqs');
-    const url = await readOrUndefined('sqs:GetQueueUrl', QueueName, () => sqs.send(new m.GetQueueUrlCommand({ QueueName })));
-    if (!url?.QueueUrl) return undefined;
-    const QueueUrl = url.QueueUrl;
-    const out = await readOrUndefined('sqs:GetQueueAttributes', QueueName, () =>
-      sqs.send(new m.GetQueueAttributesCommand({ QueueUrl, AttributeNames: [...ATTRIBUTES] })),
-    );
-    if (!out) return undefined;
-    const a = out.Attributes ?? {};
+    const q = await readQueue(aws, env.names.eventQueue, [...ATTRIBUTES]);
+    if (!q) return undefined;
+    const a = q.attributes;
+    const QueueUrl = q.url;
     return {
       arn: a.QueueArn!,
       url: QueueUrl,
