@@ -20,7 +20,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { awsRequests } from '../helpers/aws-calls.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, spawnListen } from '../helpers/cli.js';
 import { startMediaConvertFake, type MediaConvertFake } from '../helpers/mediaconvert-fake.js';
 import { MOTO_ACCOUNT, MOTO_REGION, motoAvailable, startMoto, type Moto } from '../helpers/moto.js';
 
@@ -170,6 +170,22 @@ describe.runIf(motoAvailable())('SQS delivery through the built CLI (moto + Medi
     expect(repair.code, repair.stderr).toBe(0);
     expect(repair.stdout).toMatch(/update\s+SQS queue \(events\)\s+demo-events/);
     expect((await run('status')).code).toBe(0);
+  }, 60_000);
+
+  it('doctor --trace in SQS delivery: an event that never reaches the listener points at the puller', async () => {
+    // A listener that answers (its read API says 404 for the trace's job): nothing pulls the queue into it.
+    const listener = await spawnListen(['--db', path.join(dir, 'trace.db')], { cwd: dir, env: { HOME: dir } });
+    try {
+      const traced = await run('doctor', '--trace', '--timeout', '2', '--listener-url', listener.url, '--json');
+      expect(traced.code).toBe(4);
+      const doc = JSON.parse(traced.stdout);
+      expect(doc.checks.filter((c: { status: string }) => c.status === 'fail')).toEqual([]);
+      expect(doc.trace).toMatchObject({ ok: false, lastSeen: 'PutEvents (accepted by EventBridge)' });
+      expect(doc.trace.fix).toContain('the event may be waiting in the queue demo-events: is `vidpipe listen --pull` running');
+    } finally {
+      listener.child.kill('SIGTERM');
+      await listener.exited;
+    }
   }, 60_000);
 
   it('a message no puller deletes moves to the dead-letter queue after 5 receives, where `vidpipe dlq list` shows it', async () => {
