@@ -10,7 +10,7 @@ import { benchBurst, benchListener } from './listener.js';
 import { benchStartup } from './startup.js';
 
 const quick = process.env.BENCH_QUICK === '1';
-const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['listener', 'postgres', 'burst', 'startup', 'upload']);
+const wanted = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['listener', 'postgres', 'burst', 'startup', 'upload', 'local']);
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -77,6 +77,15 @@ if (wanted.has('upload')) {
   const ratio = round(r.vidpipe.medianMBps / r.awsS3Cp.medianMBps, 2);
   row('upload', `${r.fileMiB} MiB to moto S3, MB/s (median of ${r.runs})`, String(r.vidpipe.medianMBps), `${r.awsS3Cp.medianMBps} aws s3 cp`, `${ratio}×`, `≥ aws: ${ok(ratio >= 1)}`);
   row('upload', 'vidpipe peak RSS', `${r.vidpipe.peakRssMiB} MiB`, '', '', '');
+}
+
+if (wanted.has('local')) {
+  process.stderr.write('local: a 10 s 720p clip through vidpipe local (mp4, hls, thumbnails) beside the same ffmpeg commands…\n');
+  const { benchLocal } = await import('./local.js');
+  const r = await benchLocal(quick ? { runs: 1 } : {});
+  results.local = r;
+  row('local', `10 s 720p, upload → COMPLETE stored, s (median of ${r.runs})`, String(r.vidpipeMedianSeconds), `${r.ffmpegMedianSeconds} same ffmpeg commands`, `${r.ratio}×`, '');
+  row('local', 'fastest run of each, s', String(Math.min(...r.vidpipeSeconds)), `${Math.min(...r.ffmpegSeconds)} same ffmpeg commands`, `${r.ratioOfFastest}×`, '');
 }
 
 const { renderTable } = await import('../src/output/output.js');

@@ -5,7 +5,7 @@
  *
  *   s3://<output bucket>/<prefix>/mp4/<input basename>.mp4
  *   s3://<output bucket>/<prefix>/hls/<input basename>.m3u8        (+ <basename>_360.m3u8 … per rendition)
- *   s3://<output bucket>/<prefix>/thumbnails/<input basename>.0000001.jpg …
+ *   s3://<output bucket>/<prefix>/thumbnails/<input basename>.0000000.jpg, .0000001.jpg … (numbered from 0)
  *
  * `setup` installs them with prefix "default"; a job started by vidpipe overrides the prefix per upload.
  * Frame capture is only accepted alongside a normal audio+video output, so the thumbnails template also writes an MP4.
@@ -25,6 +25,24 @@ export const HLS_LADDER = [
   { nameModifier: '_720', width: 1280, height: 720, bitrate: 3_000_000 },
   { nameModifier: '_1080', width: 1920, height: 1080, bitrate: 6_000_000 },
 ] as const;
+
+/** The thumbnails template captures one frame every 5 s, at most 500. */
+export const FRAME_CAPTURE_EVERY_S = 5;
+export const MAX_FRAME_CAPTURES = 500;
+
+/**
+ * How many frames a frame-capture output writes for a video: one at 0 s, then one every `everyMs`, while the video
+ * lasts (capped at MaxCaptures). AWS's sample (mediaconvert/latest/ug/file-group-with-frame-capture-output.html): a
+ * 185 s video at one frame every 5 s reports its last image as file.0000036.jpg — 37 images, numbered from .0000000.
+ */
+export function frameCaptureCount(durationMs: number, everyMs = FRAME_CAPTURE_EVERY_S * 1000, max = MAX_FRAME_CAPTURES): number {
+  return Math.max(1, Math.min(max, Math.ceil(durationMs / everyMs)));
+}
+
+/** The name of capture number `index` (from 0): `<base>.0000000.jpg`. */
+export function frameCaptureName(basename: string, index: number): string {
+  return `${basename}.${String(index).padStart(7, '0')}.jpg`;
+}
 
 export interface JobTemplateDefinition {
   name: JobTemplateName;
@@ -188,7 +206,7 @@ function thumbnailGroup(destination: string): OutputGroup {
         // One frame every 5 s, at most 500.
         VideoDescription: videoDescription(1280, 720, {
           Codec: 'FRAME_CAPTURE',
-          FrameCaptureSettings: { FramerateNumerator: 1, FramerateDenominator: 5, MaxCaptures: 500, Quality: 80 },
+          FrameCaptureSettings: { FramerateNumerator: 1, FramerateDenominator: FRAME_CAPTURE_EVERY_S, MaxCaptures: MAX_FRAME_CAPTURES, Quality: 80 },
         }),
       },
     ],
@@ -236,7 +254,10 @@ export function expectedOutputs(outputBucket: string, prefix: string, basename: 
     mp4: `${dest(OUTPUT_FOLDERS.mp4)}${basename}.mp4`,
     hlsPlaylist: `${dest(OUTPUT_FOLDERS.hls)}${basename}.m3u8`,
     hlsRenditions: HLS_LADDER.map((r) => ({ path: `${dest(OUTPUT_FOLDERS.hls)}${basename}${r.nameModifier}.m3u8`, width: r.width, height: r.height })),
-    /** The last captured frame (what MediaConvert reports); earlier ones are .0000001 … */
-    thumbnail: (captures: number) => `${dest(OUTPUT_FOLDERS.thumbnails)}${basename}.${String(captures).padStart(7, '0')}.jpg`,
+    /**
+     * The last of `captures` captured frames (what MediaConvert reports in outputFilePaths): frames are numbered from
+     * .0000000, so the last is captures − 1; the first is thumbnail(1).
+     */
+    thumbnail: (captures: number) => `${dest(OUTPUT_FOLDERS.thumbnails)}${frameCaptureName(basename, Math.max(0, captures - 1))}`,
   };
 }

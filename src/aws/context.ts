@@ -20,6 +20,9 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { translateAwsError } from './errors.js';
 
+/** Attempts per AWS call, the first included (the SDK's standard retry mode). */
+export const AWS_MAX_ATTEMPTS = 3;
+
 export interface AwsContextOptions {
   region?: string;
   profile?: string;
@@ -82,6 +85,12 @@ export function createAwsContext(options: AwsContextOptions = {}): AwsContext {
   let account: Promise<string> | undefined;
 
   const base = () => ({
+    // vidpipe's one retry policy for AWS calls (src/util/retry.ts covers the rest): the SDK's standard mode, 3 attempts
+    // in all, exponential backoff with full jitter from 100 ms, capped at 20 s, throttling and transient errors only
+    // (docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). Set here so AWS_RETRY_MODE or a profile's
+    // retry_mode cannot make one run behave unlike another.
+    retryMode: 'standard',
+    maxAttempts: AWS_MAX_ATTEMPTS,
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
   });

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import path from 'node:path';
+import { resolveRegion, type RegionSource } from '../aws/region.js';
 import { UsageError } from '../errors.js';
 import { Output, type Verbosity } from '../output/output.js';
 
@@ -41,7 +42,7 @@ export interface AwsCliOptions {
 export function addAwsOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--profile <name>', 'AWS profile (default: AWS_PROFILE or the default chain)'))
-    .addOption(new Option('--region <region>', 'AWS region (default: config, then AWS_REGION, then the profile)'))
+    .addOption(new Option('--region <region>', 'AWS region (default: the config\'s region, then AWS_REGION, AWS_DEFAULT_REGION, then the profile\'s)'))
     .addOption(
       new Option('--endpoint-url <url>', 'send AWS calls to this endpoint (an emulator); AWS_ENDPOINT_URL_<SERVICE> still wins for its service'),
     );
@@ -51,7 +52,27 @@ export function awsOptionsFrom(o: Record<string, unknown>): AwsCliOptions {
   const pick = (k: string) => (typeof o[k] === 'string' && o[k] !== '' ? (o[k] as string) : undefined);
   const endpointUrl = pick('endpointUrl');
   if (endpointUrl !== undefined) parseUrl(endpointUrl, '--endpoint-url');
-  return { profile: pick('profile'), region: pick('region'), endpointUrl };
+  const region = pick('region');
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    throw new UsageError('BAD_REGION', `--region must be an AWS region name such as us-east-1, got "${region}".`);
+  return { profile: pick('profile'), region, endpointUrl };
+}
+
+/** Where a run acts: the AWS options with the region resolved once, by the one precedence (src/aws/region.ts). */
+export interface AwsTarget {
+  region?: string;
+  regionSource?: RegionSource;
+  profile?: string;
+  endpointUrl?: string;
+}
+
+export function awsTargetFrom(cli: AwsCliOptions, configRegion: string | undefined, env: NodeJS.ProcessEnv = process.env): AwsTarget {
+  const resolved = resolveRegion({ flag: cli.region, configRegion, profile: cli.profile, env });
+  return {
+    ...(resolved ? { region: resolved.region, regionSource: resolved.source } : {}),
+    ...(cli.profile ? { profile: cli.profile } : {}),
+    ...(cli.endpointUrl ? { endpointUrl: cli.endpointUrl } : {}),
+  };
 }
 
 export function parseUrl(value: string, what: string): URL {

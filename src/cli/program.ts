@@ -20,7 +20,8 @@ export function buildProgram(): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   program.configureHelp({ sortSubcommands: false, showGlobalOptions: true });
   registerCommands(program);
-  // exitOverride() on the root is not inherited by subcommands created later: set it on each.
-  for (const cmd of program.commands) cmd.exitOverride();
+  // Settings of the root are not inherited by subcommands made with `new Command()` and addCommand (upload): copy
+  // them to each, so every verb's --help lists the global options and every verb's errors go the same way.
+  for (const cmd of program.commands) cmd.copyInheritedSettings(program);
   return program;
 }

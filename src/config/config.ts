@@ -22,6 +22,11 @@ export interface ListenConfig {
   db?: string;
   /** SQLite path or PostgreSQL URL (no password: see listen.ts). */
   database?: string;
+  /** Slow-client limits (src/listener/limits.ts has the defaults and why). */
+  headerTimeoutSeconds?: number;
+  requestTimeoutSeconds?: number;
+  keepAliveTimeoutSeconds?: number;
+  maxConnections?: number;
 }
 
 export interface VidpipeConfig {
@@ -166,6 +171,10 @@ export const configSchema = {
         // A SQLite path or a PostgreSQL URL without a password (the config is under version control: the password
         // comes from VIDPIPE_DATABASE_URL, PGPASSWORD or ~/.pgpass).
         database: { type: 'string', minLength: 1 },
+        headerTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        requestTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        keepAliveTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+        maxConnections: { type: 'integer', minimum: 1, maximum: 65535 },
       },
     },
     templates: { type: 'array', uniqueItems: true, items: { enum: [...JOB_TEMPLATE_NAMES] } },
@@ -229,6 +238,34 @@ export function describeSchemaErrors(errors: AjvErrors | null | undefined): stri
   });
 }
 
+/** A valid app name from a folder name ("My Video Site" → "my-video-site"), else "vidpipe". */
+export function appNameFrom(folder: string): string {
+  const cleaned = folder
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 32)
+    .replace(/-+$/, '');
+  return cleaned.length >= 3 ? cleaned : 'vidpipe';
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Fills what a config leaves out with the defaults the README documents (issue 12, item 13): any subset is accepted
+ * when the defaults complete it. `app` defaults to the config's folder name when that is a valid app name; the buckets
+ * follow the app. Objects (listener, retryPolicy) are completed field by field. Anything that is not an object is
+ * returned as is, for the schema to name. (`vidpipe init` derives the app name the same way.)
+ */
+export function completeConfig(data: unknown, folderName: string): unknown {
+  if (!isObject(data)) return data;
+  const app = typeof data.app === 'string' ? data.app : appNameFrom(folderName);
+  const defaults = defaultConfig(app) as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...defaults, ...data, app };
+  for (const key of ['listener', 'retryPolicy'] as const) if (isObject(data[key])) out[key] = { ...(defaults[key] as object), ...data[key] };
+  return out;
+}
+
 export async function validateConfig(data: unknown, source: string): Promise<VidpipeConfig> {
   const validate = await validator();
   if (!validate(data)) {
@@ -252,7 +289,7 @@ export async function loadConfig(configPath: string): Promise<VidpipeConfig | un
       hint: 'Fix the JSON, or run `vidpipe init` to write a new config.',
     });
   }
-  return validateConfig(data, path.basename(configPath));
+  return validateConfig(completeConfig(data, path.basename(path.dirname(path.resolve(configPath)))), path.basename(configPath));
 }
 
 /** Loads the config, or says how to make one. */

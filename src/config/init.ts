@@ -7,7 +7,7 @@ import { JOB_STATUSES } from '../events/types.js';
 import { JOB_TEMPLATE_NAMES } from '../../templates/job-templates.js';
 import { UsageError } from '../errors.js';
 import { ask, confirm, type PromptContext } from '../output/prompt.js';
-import { defaultConfig, parseDelivery, validateConfig, DEFAULT_LISTENER_PATH, type VidpipeConfig } from './config.js';
+import { appNameFrom, defaultConfig, parseDelivery, validateConfig, DEFAULT_LISTENER_PATH, type VidpipeConfig } from './config.js';
 
 export interface InitFlags {
   app?: string;
@@ -31,16 +31,8 @@ export interface InitFlags {
   delivery?: string;
 }
 
-/** A valid app name from a folder name: lower-case, [a-z0-9-], starting with a letter, ≤ 32 characters. */
-export function appNameFrom(folder: string): string {
-  const cleaned = folder
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^[^a-z]+/, '')
-    .slice(0, 32)
-    .replace(/-+$/, '');
-  return cleaned.length >= 3 ? cleaned : 'vidpipe';
-}
+/** A valid app name from a folder name (defined beside the config, which derives its default app the same way). */
+export { appNameFrom };
 
 const list = (value: string) =>
   value

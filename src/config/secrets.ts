@@ -24,8 +24,38 @@ export function generateApiKey(): string {
   return `vp_${randomBytes(32).toString('base64url')}`;
 }
 
+/**
+ * The secrets file can be read or written by someone other than its owner. Like ssh with a private key, vidpipe then
+ * refuses it rather than tighten the mode back quietly: the keys may already have been read, and only a rotation
+ * makes them worthless. Exit code 2 (a configuration problem the user fixes).
+ */
+export class SecretsExposedError extends UsageError {
+  constructor(
+    readonly file: string,
+    readonly mode: number,
+  ) {
+    super(
+      'SECRETS_EXPOSED',
+      `${file} is accessible by others (mode 0${mode.toString(8).padStart(3, '0')}): the API keys in it may have been read, so it is not used.`,
+      {
+        hint: `Run \`chmod 600 ${file}\`, then rotate the key: \`vidpipe setup --rotate-key\` (and copy the new file to the listener's host).`,
+      },
+    );
+    this.name = 'SecretsExposedError';
+  }
+}
+
+/** Refuses a secrets file with any group or other permission bits (POSIX only: Windows has no such bits). */
+export function assertSecretsPrivate(file: string): void {
+  if (process.platform === 'win32') return;
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0) throw new SecretsExposedError(file, mode);
+}
+
 export function readSecrets(file: string): Secrets | undefined {
   if (!existsSync(file)) return undefined;
+  // Before reading: a file others can read is refused whatever it holds.
+  assertSecretsPrivate(file);
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
@@ -40,10 +70,6 @@ export function readSecrets(file: string): Secrets | undefined {
     throw new UsageError('SECRETS_INVALID', `${file} does not have the expected shape {"apiKeys": ["..."]}.`, {
       hint: 'Delete it to have `vidpipe listen` generate a new key.',
     });
-  if (process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) {
-    // Someone loosened it: tighten it back rather than refuse to start.
-    chmodSync(file, 0o600);
-  }
   return { apiKeys: s.apiKeys, ...(s.basicAuth ? { basicAuth: s.basicAuth } : {}) };
 }
 
@@ -73,9 +99,14 @@ export interface CredentialSources {
   secretsFile: string;
 }
 
+/** The keys VIDPIPE_API_KEY gives (comma-separated). */
+export function apiKeysFromEnv(env: NodeJS.ProcessEnv): string[] {
+  return (env.VIDPIPE_API_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+}
+
 /** VIDPIPE_API_KEY (comma-separated) wins over the secrets file. */
 export function acceptedApiKeys({ env, secretsFile }: CredentialSources): string[] {
-  const fromEnv = (env.VIDPIPE_API_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const fromEnv = apiKeysFromEnv(env);
   if (fromEnv.length) return fromEnv;
   return readSecrets(secretsFile)?.apiKeys ?? [];
 }

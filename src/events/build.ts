@@ -4,7 +4,7 @@
  * deterministic.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { HLS_LADDER, expectedOutputs } from '../../templates/job-templates.js';
+import { HLS_LADDER, expectedOutputs, frameCaptureCount, frameCaptureName } from '../../templates/job-templates.js';
 import {
   MEDIACONVERT_DETAIL_TYPE,
   MEDIACONVERT_SOURCE,
@@ -84,8 +84,9 @@ export function hlsOutputsFor(playlist: string): NonNullable<SimulatedOutputs['h
 /** `--thumbnail`: a .jpg is taken as is; a folder or a stem gets the last capture's number. */
 export function thumbnailPathFor(uri: string): string {
   if (/\.jpe?g$/i.test(uri)) return uri;
-  const last = String(Math.ceil(DURATION_MS / CAPTURE_EVERY_MS)).padStart(7, '0');
-  return uri.endsWith('/') ? `${uri}${SIMULATED_BASENAME}.${last}.jpg` : `${uri}.${last}.jpg`;
+  // Captures are numbered from .0000000 (AWS's frame-capture sample), so the last is count − 1.
+  const last = frameCaptureCount(DURATION_MS, CAPTURE_EVERY_MS) - 1;
+  return uri.endsWith('/') ? `${uri}${frameCaptureName(SIMULATED_BASENAME, last)}` : frameCaptureName(uri, last);
 }
 
 export interface JobIdentity {

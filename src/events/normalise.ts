@@ -69,11 +69,52 @@ export function normaliseEvent(body: Record<string, unknown>, options: Normalise
   return event;
 }
 
-/** MediaConvert sends epoch milliseconds; hand-written bodies send ISO-8601. */
+/** The latest time a JavaScript Date can hold (ECMA-262 §21.4.1.1: ±8.64e15 ms around the epoch). */
+const MAX_TIME_MS = 8.64e15;
+
+/**
+ * MediaConvert sends whole epoch milliseconds; hand-written bodies send ISO-8601, with or without a zone (without one
+ * it is UTC, not the listener's local time). A number with a fraction of a millisecond is refused rather than cut off
+ * (MediaConvert never sends one, and a silent change is worse than a 400); an ISO string is read to the millisecond,
+ * the resolution the job's times are kept in (the raw body keeps every digit).
+ */
 export function timestampToMs(value: number | string): number {
-  const ms = typeof value === 'number' ? value : Date.parse(value);
-  if (!Number.isFinite(ms) || ms < 0 || ms > 8.64e15) throw new EventFieldError('body.detail.timestamp', 'is not a valid date');
-  return Math.trunc(ms);
+  const field = 'body.detail.timestamp';
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) throw new EventFieldError(field, 'must be whole epoch milliseconds (no fraction)');
+    if (value < 0 || value > MAX_TIME_MS) throw new EventFieldError(field, `must be epoch milliseconds between 0 and ${MAX_TIME_MS}`);
+    return value;
+  }
+  const ms = parseIsoDateTime(value);
+  if (ms === undefined || ms < 0 || ms > MAX_TIME_MS) throw new EventFieldError(field, 'is not a valid date');
+  return ms;
+}
+
+const ISO_PARTS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|([+-])(\d{2}):?(\d{2}))?$/;
+
+/**
+ * An ISO 8601 date-time → epoch ms, or undefined when it names no real instant. Date.parse is not used: it reads a
+ * zone-less date-time as local time and rolls 2024-02-30 over to 1 March.
+ */
+export function parseIsoDateTime(text: string): number | undefined {
+  const m = ISO_PARTS.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
+  let offsetMinutes = 0;
+  if (m[8] && m[8] !== 'Z') {
+    const [oh, om] = [Number(m[10]), Number(m[11])];
+    if (oh > 23 || om > 59) return undefined;
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  // Milliseconds: the first three digits of the fraction (finer digits cannot be kept in epoch ms).
+  const ms = m[7] ? Number(m[7].slice(1, 4).padEnd(3, '0')) : 0;
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day);
+  utc.setUTCHours(hour, minute, second, ms);
+  return utc.getTime() - offsetMinutes * 60_000;
 }
 
 function sha256(text: string): string {

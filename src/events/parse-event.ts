@@ -6,7 +6,8 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import sjson from 'secure-json-parse';
 import { EventFieldError, normaliseEvent, type NormalisedEvent, type NormaliseOptions } from './normalise.js';
-import { listenerBodySchema } from './schema.js';
+import { checkJsonLimits } from './json-limits.js';
+import { PATTERN_WORDS, listenerBodySchema } from './schema.js';
 
 export type ParsedEvent = { ok: true; event: NormalisedEvent } | { ok: false; message: string };
 
@@ -19,6 +20,7 @@ export function describeBodyError(e: ErrorObject | undefined): string {
   if (e.keyword === 'dependencies')
     return `${where}.${String(p.missingProperty)} is required when ${String(p.property)} is present (send the whole EventBridge envelope, or only {"detail": …})`;
   if (e.keyword === 'enum') return `${where} must be one of ${(p.allowedValues as unknown[]).join(', ')}`;
+  if (e.keyword === 'pattern' && PATTERN_WORDS[String(p.pattern)]) return `${where} ${PATTERN_WORDS[String(p.pattern)]}`;
   return `${where} ${e.message ?? 'is invalid'}`;
 }
 
@@ -42,6 +44,9 @@ export function createEventParser(options: NormaliseOptions): (body: unknown) =>
  * refusal fastify applies to HTTP bodies (`__proto__` and `constructor.prototype` keys are errors).
  */
 export function parseEventText(text: string, parse: (body: unknown) => ParsedEvent): ParsedEvent {
+  // The same depth, number-range and Unicode limits as HTTP bodies, on the text, before anything recurses over it.
+  const overLimit = checkJsonLimits(text);
+  if (overLimit) return { ok: false, message: overLimit.message };
   let body: unknown;
   try {
     body = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });

@@ -9,8 +9,18 @@
  */
 import { JOB_STATUSES, MEDIACONVERT_DETAIL_TYPE } from './types.js';
 
-const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:?\\d{2})$';
-const S3_URI = '^s3://[^/]+/.+';
+// The zone is optional: a date-time without one is UTC (the original system's curl test body sends
+// "2024-03-14T12:00:00"). normalise.ts checks that the date exists (no 30 February).
+export const ISO_8601 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:?\\d{2})?$';
+// Where an output was written: an S3 URI, as MediaConvert reports it, or an absolute path, as the curl test body
+// sends it ("/path/to/video.mp4"). Not a URL of another scheme, not a relative name, no control characters.
+export const OUTPUT_PATH = '^(s3://[^/\\s]+/.+|/(?!/)[^\\u0000-\\u001f\\u007f]+)$';
+
+/** What the patterns above mean, in words, for the 400 that names the field. */
+export const PATTERN_WORDS: Readonly<Record<string, string>> = {
+  [ISO_8601]: 'must be an ISO 8601 date-time such as 2024-03-14T12:00:00Z (without a zone it is read as UTC)',
+  [OUTPUT_PATH]: 'must be an s3:// URI (s3://bucket/key) or an absolute path (/path/to/video.mp4)',
+};
 
 const stringArray = { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: 1000 } as const;
 const numberOrString = { type: ['number', 'string'] } as const;
@@ -25,18 +35,19 @@ export const videoDetailsSchema = {
 
 export const outputGroupDetailSchema = {
   type: 'object',
-  required: ['type'],
+  // No `required: ['type']`: the curl test body's output group has none (job-state.ts records UNTYPED_OUTPUT_GROUP).
   properties: {
     type: { type: 'string', minLength: 1, maxLength: 64 },
-    playlistFilePaths: { type: 'array', items: { type: 'string', pattern: S3_URI, maxLength: 2048 }, maxItems: 1000 },
+    playlistFilePaths: { type: 'array', items: { type: 'string', pattern: OUTPUT_PATH, maxLength: 2048 }, maxItems: 1000 },
     outputDetails: {
       type: 'array',
       maxItems: 1000,
       items: {
         type: 'object',
         properties: {
-          outputFilePaths: { type: 'array', items: { type: 'string', pattern: S3_URI, maxLength: 2048 }, maxItems: 1000 },
-          durationInMs: { type: 'number', minimum: 0 },
+          outputFilePaths: { type: 'array', items: { type: 'string', pattern: OUTPUT_PATH, maxLength: 2048 }, maxItems: 1000 },
+          // Whole milliseconds, as MediaConvert sends them: the job's duration_ms column is an INTEGER (1.5 was a 500).
+          durationInMs: { type: 'integer', minimum: 0 },
           blackVideoDurationInMs: { type: 'number', minimum: 0 },
           videoDetails: videoDetailsSchema,
         },
@@ -49,12 +60,9 @@ export const jobDetailSchema = {
   type: 'object',
   required: ['jobId', 'status', 'timestamp'],
   properties: {
-    timestamp: {
-      oneOf: [
-        { type: 'number', minimum: 0 },
-        { type: 'string', pattern: ISO_8601 },
-      ],
-    },
+    // Epoch milliseconds (MediaConvert) or an ISO string (hand-written bodies). One schema, not oneOf, so a bad value
+    // gets the message of its own type rather than "must match exactly one schema". normalise.ts checks the rest.
+    timestamp: { type: ['number', 'string'], minimum: 0, pattern: ISO_8601 },
     accountId: { type: 'string', maxLength: 64 },
     queue: { type: 'string', maxLength: 2048 },
     // MediaConvert job ids look like 1671476818694-phptj0; allow any printable id a test may use.

@@ -24,6 +24,8 @@ export const MEDIACONVERT_DETAIL_TYPE = 'MediaConvert Job State Change';
 
 export const OUTPUT_GROUP_TYPES = ['FILE_GROUP', 'HLS_GROUP', 'DASH_ISO_GROUP', 'CMAF_GROUP', 'MS_SMOOTH_GROUP'] as const;
 export type OutputGroupType = (typeof OUTPUT_GROUP_TYPES)[number];
+/** The group recorded for outputs of a group without a type (a hand-written test body): plain files, like FILE_GROUP's. */
+export const UNTYPED_OUTPUT_GROUP = 'UNTYPED';
 
 export interface VideoDetails {
   widthInPx?: number;
@@ -43,8 +45,11 @@ export interface OutputDetail {
 }
 
 export interface OutputGroupDetail {
-  /** FILE_GROUP, HLS_GROUP, DASH_ISO_GROUP, CMAF_GROUP, MS_SMOOTH_GROUP — kept as a string: AWS may add types. */
-  type: OutputGroupType | (string & {});
+  /**
+   * FILE_GROUP, HLS_GROUP, DASH_ISO_GROUP, CMAF_GROUP, MS_SMOOTH_GROUP — kept as a string: AWS may add types. MediaConvert
+   * always sends one; the original system's curl test body does not (the job records UNTYPED_OUTPUT_GROUP).
+   */
+  type?: OutputGroupType | (string & {});
   outputDetails?: OutputDetail[];
   /** HLS: the multivariant playlist; DASH: the .mpd; CMAF: both. */
   playlistFilePaths?: string[];

@@ -11,8 +11,14 @@ import { openStore, parseDatabaseLocation, type DatabaseLocation } from '../stor
 import { buildListener, type ListenerDeps } from './http/app.js';
 import type { AuthConfig } from './http/auth.js';
 import { StoreUnavailableError, type ListenerStore } from './core/store-port.js';
-import { Forwarder, type ForwarderOptions } from './notify/forwarder.js';
+import { createEventParser } from '../events/parse-event.js';
+import type { NormalisedEvent } from '../events/normalise.js';
+import { ingestEvent, type IngestAnswer } from './core/ingest.js';
+import { Forwarder, type ForwarderOptions, type ForwardResult } from './notify/forwarder.js';
+import { SqsPuller, type SqsPullerOptions } from './pull/sqs-puller.js';
 import { NO_WEBHOOK_REASON, SlackNotifier, type SlackNotifierOptions } from './notify/slack-notifier.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './limits.js';
+import { createLogDestination } from './log-destination.js';
 
 export interface ListenerOptions {
   port: number;
@@ -25,14 +31,26 @@ export interface ListenerOptions {
   slackWebhookUrl?: string;
   /** pino level, or 'silent'. */
   logLevel?: string;
-  /** Where logs go (default: stdout). */
+  /** Where logs go (default: stdout, through a destination that drops lines rather than block: log-destination.ts). */
   logStream?: NodeJS.WritableStream;
+  /** The file descriptor that destination writes to (default 1, stdout; 2 for stderr, or a --log-file's). */
+  logFd?: number;
+  /** Each event a transport ingested (the live view). */
+  onEvent?: (answer: IngestAnswer, event: NormalisedEvent, via: 'http' | 'sqs') => void;
+  /** Each delivery to the --forward-to app (the live view). */
+  onForward?: (result: ForwardResult) => void;
+  /** Called once if stdout fails (full disk, /dev/full, a closed pipe): log lines are dropped, events still stored. */
+  onLogFailure?(err: NodeJS.ErrnoException): void;
+  /** Timeouts and the connection bound; what is left out has its default (limits.ts). */
+  limits?: Partial<ConnectionLimits>;
   /** SQLite: where commits run, a worker thread when the build has one (default), or inline on the event loop. */
   writer?: 'inline' | 'auto';
   /** Overrides for the Slack notifier (tests shorten its intervals, inject a clock and a random). */
   notifier?: Partial<Omit<SlackNotifierOptions, 'store' | 'webhookUrl' | 'logger'>>;
   /** `--forward-to`: relay every new event to the user's app (url, headers; tests shorten intervals). */
   forward?: Omit<ForwarderOptions, 'store' | 'logger'>;
+  /** `--pull`: receive events from an SQS queue; `endpoint` keeps the HTTP POST route too (default: off). */
+  pull?: Omit<SqsPullerOptions, 'parse' | 'ingest' | 'logger'> & { endpoint?: boolean };
 }
 
 export interface RunningListener {
@@ -43,6 +61,9 @@ export interface RunningListener {
   store: ListenerStore;
   notifier: SlackNotifier;
   forwarder: Forwarder | undefined;
+  puller: SqsPuller | undefined;
+  /** Log lines dropped because the log destination failed or could not keep up. */
+  logsDropped(): number;
   /** Stop accepting, finish in-flight requests, stop the notifier, flush the writer, close the database. */
   close(): Promise<void>;
 }
@@ -62,12 +83,17 @@ function unopenedStore(): ListenerStore {
 
 export async function startListener(options: ListenerOptions): Promise<RunningListener> {
   const location = typeof options.database === 'string' ? parseDatabaseLocation(options.database) : options.database;
+  const logDestination =
+    options.logLevel === 'silent' || options.logStream ? undefined : createLogDestination({ ...(options.onLogFailure ? { onFailure: options.onLogFailure } : {}), ...(options.logFd !== undefined ? { fd: options.logFd } : {}) });
   const deps: ListenerDeps = {
     store: unopenedStore(),
     auth: options.auth,
     processedSources: options.processedSources,
-    logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', ...(options.logStream ? { stream: options.logStream } : {}) },
+    limits: { ...DEFAULT_CONNECTION_LIMITS, ...options.limits },
+    logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', stream: options.logStream ?? logDestination },
     readiness: [],
+    endpoint: options.pull ? options.pull.endpoint === true : true,
+    ...(options.onEvent ? { onIngested: (answer: IngestAnswer, event: NormalisedEvent) => options.onEvent?.(answer, event, 'http') } : {}),
   };
   const app = buildListener(deps);
 
@@ -75,6 +101,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
     await app.close().catch(() => undefined);
+    await logDestination?.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new UsageError('PORT_IN_USE', `Port ${options.port} on ${options.host} is already in use.`, { hint: 'Stop the other process or pass --port N (env PORT).' });
@@ -92,10 +119,11 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     });
   } catch (err) {
     await app.close().catch(() => undefined);
+    await logDestination?.close();
     throw err;
   }
   const notifier = new SlackNotifier({ ...options.notifier, store, webhookUrl: options.slackWebhookUrl, logger: app.log });
-  const forwarder = options.forward ? new Forwarder({ ...options.forward, store, logger: app.log }) : undefined;
+  const forwarder = options.forward ? new Forwarder({ ...options.forward, store, logger: app.log, ...(options.onForward ? { onResult: options.onForward } : {}) }) : undefined;
   store.onCommit(() => {
     notifier.wake();
     forwarder?.wake();
@@ -103,8 +131,19 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
   deps.store = store;
   deps.readiness?.push(() => notifier.readiness());
   if (forwarder) deps.readiness?.push(() => forwarder.readiness());
+  const puller = options.pull
+    ? new SqsPuller({
+        ...options.pull,
+        parse: createEventParser({ processedSources: options.processedSources }),
+        ingest: (event, text) => ingestEvent(event, { store }, text),
+        logger: app.log,
+        ...(options.onEvent ? { onIngested: (answer: IngestAnswer, event: NormalisedEvent) => options.onEvent?.(answer, event, 'sqs') } : {}),
+      })
+    : undefined;
+  if (puller) deps.readiness?.push(() => puller.readiness());
   notifier.start();
   forwarder?.start();
+  puller?.start();
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -118,12 +157,17 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     store,
     notifier,
     forwarder,
+    puller,
+    logsDropped: () => logDestination?.dropped ?? 0,
     close() {
       closing ??= (async () => {
-        // fastify.close() stops accepting and waits for in-flight requests, whose writes the writer commits.
+        // The puller stops receiving and finishes (or hands back) its batch; fastify.close() stops accepting and waits
+        // for in-flight requests, whose writes the writer commits.
+        await puller?.stop();
         await app.close();
         await Promise.all([notifier.stop(), forwarder?.stop()]);
         await store.close();
+        await logDestination?.close();
       })();
       return closing;
     },

@@ -9,23 +9,27 @@ export interface PromptContext {
   yes: boolean;
   /** stdin and stderr are both terminals. */
   interactive: boolean;
+  /** --json: never asks, whatever the terminal. */
+  json?: boolean;
 }
 
 export function promptContext(yes: boolean, json = false): PromptContext {
-  return { yes, interactive: !json && process.stdin.isTTY === true && process.stderr.isTTY === true };
+  return { yes, json, interactive: !json && process.stdin.isTTY === true && process.stderr.isTTY === true };
 }
 
 export async function confirm(
   ctx: PromptContext,
   message: string,
-  options: { default?: boolean; destructive?: boolean; flag?: string } = {},
+  options: { default?: boolean; destructive?: boolean; flag?: string; /** Changes something: never taken as a default. */ required?: boolean; hint?: string } = {},
 ): Promise<boolean> {
   if (ctx.yes) return true;
   if (!ctx.interactive) {
-    if (options.destructive)
-      throw new UsageError('CONFIRMATION_REQUIRED', `${message} needs confirmation and there is no terminal to ask on.`, {
-        hint: `Pass ${options.flag ?? '--yes'} to confirm.`,
-      });
+    if (options.destructive || options.required)
+      throw new UsageError(
+        'CONFIRMATION_REQUIRED',
+        `${message.replace(/\?$/, '')}: this needs confirmation, and ${ctx.json ? '--json never asks' : 'there is no terminal to ask on'}. Nothing was changed.`,
+        { hint: `Pass ${options.flag ?? '--yes'} to confirm.${options.hint ? ` ${options.hint}` : ''}` },
+      );
     return options.default ?? false;
   }
   const { default: inquirer } = await import('inquirer');

@@ -24,6 +24,8 @@ export interface ApplyOptions {
   /** What observe() returned, by resource id. */
   observed: ReadonlyMap<string, unknown>;
   onStep?: (result: StepResult) => void;
+  /** A step that changes something is about to run (for progress displays). */
+  onStart?: (step: PlanStep) => void;
 }
 
 export interface ApplyResult {
@@ -62,6 +64,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       if (blocked) return finish('skipped', `${blocked.resource} did not complete`);
       if (step.action === 'noop') return finish('unchanged');
       const module = modules.get(step.resource)!;
+      options.onStart?.(step);
       try {
         const observed = world.get(step.resource);
         if (step.action === 'delete') {

@@ -214,16 +214,37 @@ function startJobStatements(config: VidpipeConfig, c: ArnContext): Record<string
 }
 
 /**
- * The trigger function's own log group, reading uploaded objects (HeadObject is authorized by s3:GetObject: there is
- * no s3:HeadObject action), creating jobs from this app's templates, and passing the job role to MediaConvert only.
+ * The trigger function's own log group; reading uploaded objects (HeadObject is authorized by s3:GetObject — there is
+ * no s3:HeadObject action — and by s3:GetObjectVersion when the record names a version, as it does on a versioned
+ * bucket); reading and writing the `vidpipe:job-id` tag that makes a job start at most once per object version
+ * (s3:Get/PutObjectTagging, and the …VersionTagging actions when a VersionId is given: S3 actions, resources and
+ * condition keys, docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html); creating jobs from
+ * this app's templates and passing the job role to MediaConvert only; listing jobs to find one an attempt that died
+ * may have started; and sending what fails every attempt to the
+ * dead-letter queue, the function's on-failure destination (Lambda sends it with the execution role:
+ * docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html). All on this app's resources only.
  */
 export function lambdaRoleAccess(config: VidpipeConfig, c: ArnContext, functionName: string): PolicyDocument {
   const names = resourceNames(config);
   const logGroup = `arn:${partitionOf(c.region)}:logs:${c.region}:${c.accountId}:log-group:/aws/lambda/${functionName}`;
+  const uploads = `${arns.bucket(names.inputBucket, c)}/*`;
   return doc(
     { Sid: 'OwnLogGroup', Effect: 'Allow', Action: 'logs:CreateLogGroup', Resource: logGroup },
     { Sid: 'OwnLogStreams', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${logGroup}:*` },
-    { Sid: 'ReadUploads', Effect: 'Allow', Action: 's3:GetObject', Resource: `${arns.bucket(names.inputBucket, c)}/*` },
+    { Sid: 'ReadUploads', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: uploads },
+    {
+      Sid: 'RecordStartedJob',
+      Effect: 'Allow',
+      Action: ['s3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'],
+      Resource: uploads,
+    },
     ...startJobStatements(config, c),
+    // Read-only: after an attempt that died between its pending marker and CreateJob, the handler looks for the job
+    // it may have created (by ClientRequestToken) before creating one. ListJobs lists the account's jobs; it is granted
+    // on "*" here because it names no job or template to scope it to.
+    { Sid: 'FindStartedJob', Effect: 'Allow', Action: 'mediaconvert:ListJobs', Resource: '*' },
+    ...(config.deadLetterQueue
+      ? [{ Sid: 'FailedInvocationsToDlq', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arns.queue(c, names.deadLetterQueue) }]
+      : []),
   );
 }

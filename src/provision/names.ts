@@ -27,6 +27,7 @@ export interface ResourceNames {
   alarmFailedInvocations: string;
   alarmSentToDlq: string;
   alarmDlqMessages: string;
+  alarmRetryAttempts: string;
 }
 
 export function resourceNames(config: Pick<VidpipeConfig, 'app' | 'inputBucket' | 'outputBucket'>): ResourceNames {
@@ -48,6 +49,7 @@ export function resourceNames(config: Pick<VidpipeConfig, 'app' | 'inputBucket' 
     alarmFailedInvocations: `${app}-failed-invocations`,
     alarmSentToDlq: `${app}-invocations-sent-to-dlq`,
     alarmDlqMessages: `${app}-dlq-messages-visible`,
+    alarmRetryAttempts: `${app}-retry-invocation-attempts`,
   };
 }
 

@@ -2,6 +2,7 @@
  * The pure planner (ARCHITECTURE convention 7, after aws-cdk's diff apart from deploy): desired × observed → steps.
  * No AWS call here; `setup --plan`, `setup`, `status` and `teardown` all read the same plan.
  */
+import { describeDifference, isFieldChange, type FieldChange } from './diff.js';
 import type { AnyResource, ProvisionEnv, World } from './types.js';
 
 export type StepAction = 'create' | 'update' | 'delete' | 'noop';
@@ -12,6 +13,8 @@ export interface PlanStep {
   name: string;
   action: StepAction;
   reason: string;
+  /** For an update: each field, the AWS value and the wanted value (what has no single value is only in `reason`). */
+  changes?: FieldChange[];
   dependsOn: string[];
 }
 
@@ -39,7 +42,9 @@ export function planResources(inputs: PlanInput[], env: ProvisionEnv, notes: str
     }
     if (observed === undefined) return [{ ...base, action: 'create', reason: 'missing' }];
     const differences = module.diff(desired, observed, world, env);
-    return [differences.length ? { ...base, action: 'update', reason: differences.join('; ') } : { ...base, action: 'noop', reason: 'in sync' }];
+    if (!differences.length) return [{ ...base, action: 'noop', reason: 'in sync' }];
+    const changes = differences.filter(isFieldChange);
+    return [{ ...base, action: 'update', reason: differences.map(describeDifference).join('; '), ...(changes.length ? { changes } : {}) }];
   });
   return { steps, notes };
 }

@@ -6,11 +6,12 @@ import path from 'node:path';
 import type { AwsContext } from '../aws/context.js';
 import { usesApiDestination, type VidpipeConfig } from '../config/config.js';
 import { secretsPathFor } from '../config/secrets.js';
+import { REGION_HINT } from '../aws/region.js';
 import { UsageError } from '../errors.js';
 import { applyPlan, type ApplyResult, type StepResult } from './apply.js';
 import { resourceNames } from './names.js';
 import { planResources, type Plan, type PlanStep } from './plan.js';
-import { DATA_RESOURCES, RESOURCES } from './resources/index.js';
+import { DATA_RESOURCES, LOG_RESOURCES, RESOURCES } from './resources/index.js';
 import type { AnyResource, ProvisionEnv } from './types.js';
 
 export interface ProvisionOptions {
@@ -20,6 +21,8 @@ export interface ProvisionOptions {
   rotateKey?: boolean;
   /** The resource modules (tests wrap one to inject a failure). */
   modules?: readonly AnyResource[];
+  /** Each resource read (for progress displays). */
+  onObserved?: (module: AnyResource, env: ProvisionEnv) => void;
 }
 
 export interface Observation {
@@ -65,9 +68,7 @@ export function planNotes(config: VidpipeConfig): string[] {
 export async function provisionEnv(options: ProvisionOptions): Promise<ProvisionEnv> {
   const region = options.aws.region;
   if (!region)
-    throw new UsageError('AWS_REGION_MISSING', 'No AWS region is set.', {
-      hint: 'Pass --region, set "region" in vidpipe.config.json (`vidpipe init --region …`), or set AWS_REGION.',
-    });
+    throw new UsageError('AWS_REGION_MISSING', 'No AWS region is set.', { hint: REGION_HINT });
   const secretsFile = secretsPathFor(options.configPath);
   return {
     config: options.config,
@@ -86,7 +87,13 @@ export async function provisionEnv(options: ProvisionOptions): Promise<Provision
 export async function observeAll(options: ProvisionOptions): Promise<Observation> {
   const env = await provisionEnv(options);
   const modules = options.modules ?? RESOURCES;
-  const states = await Promise.all(modules.map((m) => m.observe(options.aws, env)));
+  const states = await Promise.all(
+    modules.map(async (m) => {
+      const state = await m.observe(options.aws, env);
+      options.onObserved?.(m, env);
+      return state;
+    }),
+  );
   return { env, modules, observed: new Map(modules.map((m, i) => [m.id, states[i]])) };
 }
 
@@ -109,19 +116,35 @@ function queueLossNotes(plan: Plan, observed: ReadonlyMap<string, unknown>): str
   return step && count > 0 ? [`the event queue ${step.name} still holds ${count} event(s): they are deleted with it (run \`vidpipe listen --pull\` first to receive them)`] : [];
 }
 
-export function planTeardown(observation: Observation, deleteBuckets: boolean): Plan {
+export function planTeardown(observation: Observation, deleteBuckets: boolean, keepLogs = false): Plan {
   const { env, modules, observed } = observation;
-  const kept = modules.filter((m) => DATA_RESOURCES.has(m.id) && observed.get(m.id) !== undefined);
+  const present = (ids: ReadonlySet<string>) => modules.filter((m) => ids.has(m.id) && observed.get(m.id) !== undefined);
+  const keptBuckets = present(DATA_RESOURCES);
+  const logs = present(LOG_RESOURCES);
   const plan = planResources(
-    modules.filter((m) => deleteBuckets || !DATA_RESOURCES.has(m.id)).map((module) => ({ module, wanted: false, observed: observed.get(module.id) })),
+    modules
+      .filter((m) => (deleteBuckets || !DATA_RESOURCES.has(m.id)) && (!keepLogs || !LOG_RESOURCES.has(m.id)))
+      .map((module) => ({ module, wanted: false, observed: observed.get(module.id) })),
     env,
   );
-  if (kept.length && !deleteBuckets) plan.notes.push(`kept the buckets ${kept.map((m) => m.name(env)).join(', ')} (pass --delete-buckets to empty and delete them)`);
+  if (keptBuckets.length && !deleteBuckets) plan.notes.push(`kept the buckets ${keptBuckets.map((m) => m.name(env)).join(', ')} (pass --delete-buckets to empty and delete them)`);
+  if (logs.length)
+    plan.notes.push(
+      keepLogs
+        ? `kept the log group ${logs.map((m) => m.name(env)).join(', ')} (--keep-logs): delete it with \`aws logs delete-log-group\` when done`
+        : `the log group ${logs.map((m) => m.name(env)).join(', ')} and the logs in it are deleted (pass --keep-logs to keep them)`,
+    );
   return plan;
 }
 
-export async function applyObservedPlan(observation: Observation, plan: Plan, aws: AwsContext, onStep?: (r: StepResult) => void): Promise<ApplyResult> {
-  return applyPlan(plan, { aws, env: observation.env, modules: observation.modules, observed: observation.observed, ...(onStep ? { onStep } : {}) });
+export async function applyObservedPlan(
+  observation: Observation,
+  plan: Plan,
+  aws: AwsContext,
+  onStep?: (r: StepResult) => void,
+  onStart?: (step: PlanStep) => void,
+): Promise<ApplyResult> {
+  return applyPlan(plan, { aws, env: observation.env, modules: observation.modules, observed: observation.observed, ...(onStep ? { onStep } : {}), ...(onStart ? { onStart } : {}) });
 }
 
 export type ResourceStatus = 'ok' | 'missing' | 'drifted';

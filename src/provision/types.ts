@@ -7,6 +7,7 @@
 import type { AwsContext } from '../aws/context.js';
 import type { VidpipeConfig } from '../config/config.js';
 import type { LambdaBundle } from '../lambda/bundle.js';
+import type { Difference } from './diff.js';
 import type { ArnContext, ResourceNames } from './names.js';
 
 export interface ProvisionEnv extends ArnContext {
@@ -42,8 +43,8 @@ export interface ResourceModule<D = unknown, O extends object = object> {
   desired(env: ProvisionEnv): D | undefined;
   /** The current state in AWS, or undefined when it does not exist. */
   observe(aws: AwsContext, env: ProvisionEnv): Promise<O | undefined>;
-  /** Pure: why the observed state differs from the desired one (empty when in sync). */
-  diff(desired: D, observed: O, world: World, env: ProvisionEnv): string[];
+  /** Pure: how the observed state differs from the desired one, field by field where it can (empty when in sync). */
+  diff(desired: D, observed: O, world: World, env: ProvisionEnv): Difference[];
   /** Creates (observed undefined) or updates the resource; returns its new state. */
   apply(aws: AwsContext, desired: D, observed: O | undefined, world: World, env: ProvisionEnv): Promise<O>;
   destroy(aws: AwsContext, observed: O, env: ProvisionEnv): Promise<void>;

@@ -9,6 +9,7 @@ import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-e
 import { awsCall } from '../aws/errors.js';
 import { UsageError } from '../errors.js';
 import type { JobStateChangeEvent } from '../events/types.js';
+import { backoffDelay, sleep } from '../util/retry.js';
 import { runPool } from './load.js';
 
 /** PutEvents accepts at most 10 entries per call (EventBridge API reference, PutEvents Entries). */
@@ -42,8 +43,9 @@ export interface PutEventsOutcome {
 
 /** Entry errors PutEvents documents as retryable (API_PutEventsResultEntry); the others need the request changed. */
 const RETRYABLE_ENTRY_ERRORS = new Set(['InternalFailure', 'ThrottlingException']);
-/** Attempts per entry for a retryable failure, backing off 100, 200, 400 ms. */
+/** Attempts per entry for a retryable failure, with the shared backoff: 100 ms doubling, capped at 1 s, full jitter. */
 const MAX_ATTEMPTS = 4;
+const BACKOFF = { baseMs: 100, maxMs: 1000 };
 
 export async function putEventsBatched(
   client: Pick<EventBridgeClient, 'send'>,
@@ -79,7 +81,7 @@ export async function putEventsBatched(
         });
       });
       pending = retry;
-      if (pending.length) await new Promise((r) => setTimeout(r, 100 * 2 ** (attempt - 1)));
+      if (pending.length) await sleep(backoffDelay(attempt - 1, BACKOFF));
     }
   });
   outcome.failures.sort((a, b) => a.index - b.index);

@@ -4,6 +4,7 @@
  */
 import { deliveryOf, loadConfig, localListenerOrigin, usesEventQueue, DEFAULT_AUTH_HEADER, DEFAULT_SIMULATOR_SOURCE, DEFAULT_LISTENER_PATH, type VidpipeConfig } from '../config/config.js';
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../config/secrets.js';
+import { resolveRegion } from '../aws/region.js';
 import type { AwsCliOptions } from '../cli/context.js';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { awsCall } from '../aws/errors.js';
@@ -22,6 +23,8 @@ export interface SimulateOptions extends SimulationSpec {
   to?: URL;
   /** --queue-url (sqs only); default: the event queue `setup --delivery sqs` made, found by name. */
   queueUrl?: URL;
+  /** --public: the config's public listener.url instead of the local listener. */
+  publicListener?: boolean;
   concurrency: number;
   print: boolean;
   /** --source for --via eventbridge; default config.simulatorSource. Already checked not to be aws.*. */
@@ -81,12 +84,18 @@ export type SimulateResult =
     };
 
 /**
- * --to, else listener.url from the config, else where `vidpipe listen` binds with the same settings: PORT/HOST from
- * the environment › the config's listen section › 127.0.0.1:3000.
+ * --to; else, with --public, listener.url from the config (the public endpoint the API destination calls); else the
+ * listener on this machine, where `vidpipe listen` binds with the same settings: PORT/HOST from the environment › the
+ * config's listen section › 127.0.0.1:3000. A set-up directory has a public URL, but a test event belongs to the
+ * listener running here unless asked otherwise.
  */
-export function resolveListenerUrl(to: URL | undefined, config: VidpipeConfig | undefined, env: NodeJS.ProcessEnv = {}): URL {
+export function resolveListenerUrl(to: URL | undefined, config: VidpipeConfig | undefined, env: NodeJS.ProcessEnv = {}, usePublic = false): URL {
   if (to) return to;
-  if (config?.listener.url) return new URL(config.listener.url);
+  if (usePublic) {
+    if (!config?.listener.url)
+      throw new UsageError('LISTENER_URL_MISSING', '--public: the config has no listener.url.', { hint: 'Set listener.url in vidpipe.config.json, or pass --to URL.' });
+    return new URL(config.listener.url);
+  }
   return new URL(`${localListenerOrigin(config, env)}${DEFAULT_LISTENER_PATH}`);
 }
 
@@ -94,7 +103,8 @@ export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}
   const env = deps.env ?? systemBuildEnv;
   const processEnv = deps.processEnv ?? process.env;
   const config = await loadConfig(options.configPath);
-  const region = options.aws.region ?? config?.region ?? processEnv.AWS_REGION ?? processEnv.AWS_DEFAULT_REGION;
+  // One precedence for every verb (src/aws/region.ts): --region, the config's, AWS_REGION, AWS_DEFAULT_REGION, the profile's.
+  const region = resolveRegion({ flag: options.aws.region, configRegion: config?.region, profile: options.aws.profile, env: processEnv })?.region;
   const setting = { region: region ?? 'us-east-1', app: config?.app, inputBucket: config?.inputBucket, outputBucket: config?.outputBucket };
 
   if (options.print) {
@@ -105,7 +115,7 @@ export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}
   if (options.via === 'eventbridge') return sendViaEventBridge(options, config, region, setting, env, deps.onAwsCall);
   if (options.via === 'sqs') return sendViaSqs(options, config, region, setting, env, deps.onAwsCall);
 
-  const url = resolveListenerUrl(options.to, config, processEnv);
+  const url = resolveListenerUrl(options.to, config, processEnv, options.publicListener === true);
   const secretsFile = secretsPathFor(options.configPath);
   const credentials = clientCredentials({ env: processEnv, secretsFile });
   if (!credentials.apiKey && !credentials.basicAuth)

@@ -8,7 +8,10 @@
  * PostgreSQL's as a few set-based statements on a pooled connection (postgres/postgres-store.ts).
  */
 import type { NormalisedEvent } from '../events/normalise.js';
-import { StoreUnavailableError, type IngestResult } from '../listener/core/store-port.js';
+import { StoreUnavailableError, type IngestResult, type Readiness } from '../listener/core/store-port.js';
+
+/** A successful readiness probe stands this long. */
+const PROBE_REUSE_MS = 1000;
 
 /** An event to write, and the body exactly as received when known (stored as is, and how it crosses to a thread). */
 export interface EventToWrite {
@@ -78,11 +81,28 @@ export class BatchWriter {
   /** Why the last commit failed, until one succeeds (readiness). */
   lastFailure: string | undefined;
 
-  /** A small committed write through the same connection and thread as the events (readiness). */
-  async probe(): Promise<void> {
-    if (this.closed) throw new StoreUnavailableError('the listener is shutting down');
-    await this.committer.probe(this.clock());
+  /** The last successful probe: a failed one is never reused, so recovery shows at once. */
+  private lastGoodProbeAt: number | undefined;
+
+  /**
+   * Whether a write would commit now, for /readyz: the writer lives, and a small committed write through the same
+   * connection (and thread) as the events succeeds — a read-only file, a full disk, a held lock or a database that went
+   * away fail it. A success stands for a second (load balancers probe often); a failure is never reused.
+   */
+  async readiness(): Promise<Readiness> {
+    if (this.closed) return { ready: false, reason: 'the listener is shutting down' };
+    if (!this.committer.available) return { ready: false, reason: 'the database writer has stopped' };
+    const now = this.clock();
+    if (this.lastGoodProbeAt !== undefined && now - this.lastGoodProbeAt < PROBE_REUSE_MS && !this.lastFailure) return { ready: true };
+    try {
+      await this.committer.probe(now);
+    } catch (err) {
+      this.lastGoodProbeAt = undefined;
+      return { ready: false, reason: `the database does not take writes: ${(err as Error).message}` };
+    }
     this.lastFailure = undefined;
+    this.lastGoodProbeAt = now;
+    return { ready: true };
   }
 
   /**

@@ -5,7 +5,8 @@
  */
 import { GetJobCommand, type MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { translateAwsError } from '../aws/errors.js';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError, RemoteRejectedError } from '../errors.js';
+import { sleep as timer } from '../util/retry.js';
 import { TERMINAL_STATUSES } from '../events/types.js';
 
 export type JobStatusName = 'SUBMITTED' | 'PROGRESSING' | 'COMPLETE' | 'ERROR' | 'CANCELED';
@@ -28,6 +29,8 @@ export interface ListenerSource {
   baseUrl: string;
   /** The auth header(s) clients send (API key header or Basic). Never logged. */
   headers: Record<string, string>;
+  /** Which credentials those are, for messages: "the API key in .vidpipe/secrets.json (header x-api-key)". Never the key. */
+  credentials?: string;
 }
 
 export interface FollowJobOptions {
@@ -37,6 +40,8 @@ export interface FollowJobOptions {
   /** What the job writes, for a COMPLETE seen through GetJob (which does not list output paths). */
   expectedOutputs?: string[];
   onUpdate?: (state: JobSnapshot) => void;
+  /** After every poll, changed or not (a live display's elapsed time). */
+  onPoll?: (state: JobSnapshot) => void;
   /** Told once when the listener cannot be used, with why. */
   onListenerUnavailable?: (reason: string) => void;
   signal?: AbortSignal;
@@ -66,7 +71,13 @@ async function pollListener(listener: ListenerSource, jobId: string): Promise<Jo
     throw new ListenerUnusable(`${listener.baseUrl} does not answer (${(err as Error).cause ? String(((err as Error).cause as Error).message) : (err as Error).message})`);
   }
   if (res.status === 404) return undefined;
-  if (res.status === 401 || res.status === 403) throw new ListenerUnusable(`${listener.baseUrl} refused vidpipe's credentials (HTTP ${res.status})`);
+  if (res.status === 401 || res.status === 403)
+    // Not a reason to fall back quietly: the user asked for this listener, and its answer says the setup is wrong.
+    throw new RemoteRejectedError('LISTENER_REFUSED_CREDENTIALS', `The listener at ${listener.baseUrl} refused ${listener.credentials ?? "vidpipe's credentials"} (HTTP ${res.status}).`, {
+      hint:
+        'Use the key the listener accepts: run this from the folder whose .vidpipe/secrets.json `vidpipe listen` reads, or set VIDPIPE_API_KEY (or VIDPIPE_BASIC_AUTH) to what the listener accepts. ' +
+        'Or follow the job through MediaConvert alone by leaving out --wait.',
+    });
   if (!res.ok) throw new ListenerUnusable(`${listener.baseUrl} answered HTTP ${res.status}`);
   const body = (await res.json()) as { video?: ListenerVideo };
   const v = body.video;
@@ -107,19 +118,13 @@ async function pollMediaConvert(options: FollowJobOptions): Promise<JobSnapshot>
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError('Stopped waiting for the job.'));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new InterruptedError('Stopped waiting for the job; it keeps running in MediaConvert.'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** The shared timer; Ctrl-C (the signal) becomes an InterruptedError: the job keeps running in MediaConvert. */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await timer(ms, signal);
+  } catch {
+    throw new InterruptedError('Stopped waiting for the job; it keeps running in MediaConvert.');
+  }
 }
 
 /** Resolves with the terminal snapshot; each change is reported through onUpdate. */
@@ -145,6 +150,7 @@ export async function followJob(options: FollowJobOptions): Promise<JobSnapshot>
       last = key;
       options.onUpdate?.(state);
     }
+    options.onPoll?.(state);
     if (TERMINAL_JOB_STATUSES.has(state.status)) return state;
     await sleep(interval, options.signal);
     interval = Math.min(max, Math.round(interval * 1.5));

@@ -85,6 +85,7 @@ export function buildJobRequest(options: JobRequestOptions): CreateJobCommandInp
 export function jobOutputsFor(outputBucket: string, inputKey: string, template: JobTemplateName): string[] {
   const out = expectedOutputs(outputBucket, outputPrefixFor(inputKey), inputBaseName(inputKey));
   if (template === 'hls') return [out.hlsPlaylist, ...out.hlsRenditions.map((r) => r.path)];
+  // The first frame capture (.0000000), the one a poster image is taken from; the last depends on the video's length.
   if (template === 'thumbnails') return [out.mp4, out.thumbnail(1)];
   return [out.mp4];
 }

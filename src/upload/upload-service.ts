@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { createAwsContext, type AwsContext } from '../aws/context.js';
 import { awsErrorName, translateAwsError } from '../aws/errors.js';
+import { REGION_HINT, resolveRegion } from '../aws/region.js';
 import type { AwsCliOptions } from '../cli/context.js';
 import { localListenerOrigin, requireConfig, type VidpipeConfig } from '../config/config.js';
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../config/secrets.js';
@@ -34,6 +35,8 @@ export interface UploadOptions {
   partSizeMiB: number;
   /** Overrides the listener read API base URL. */
   listenerUrl?: string;
+  /** --public-listener: read job state from the public listener URL (the API destination's) instead of the local one. */
+  publicListener?: boolean;
   aws: AwsCliOptions;
 }
 
@@ -81,15 +84,39 @@ export function objectKeyFor(file: string, postId: string | undefined, key: stri
 }
 
 /**
- * Where `--wait` reads job state: --listener-url, else the origin of the configured public listener URL, else the
- * local `vidpipe listen` (HOST/PORT › the config's listen section › 127.0.0.1:3000, as `listen` itself binds).
+ * Where `--wait` reads job state: --listener-url; else, with --public-listener, the origin of the configured public
+ * listener URL (the one the API destination calls); else the local `vidpipe listen` on this machine (HOST/PORT › the
+ * config's listen section › 127.0.0.1:3000, as `listen` itself binds).
  */
-export function listenerSourceFor(config: VidpipeConfig, options: { listenerUrl?: string; configPath: string; env: NodeJS.ProcessEnv }): ListenerSource {
+export function listenerSourceFor(
+  config: VidpipeConfig,
+  options: { listenerUrl?: string; publicListener?: boolean; configPath: string; env: NodeJS.ProcessEnv },
+): ListenerSource {
   let baseUrl = options.listenerUrl;
-  if (!baseUrl && config.listener.url) baseUrl = new URL(config.listener.url).origin;
+  if (!baseUrl && options.publicListener) {
+    if (!config.listener.url)
+      throw new UsageError('LISTENER_URL_MISSING', '--public-listener: the config has no listener.url.', { hint: 'Set listener.url, or pass --listener-url URL.' });
+    baseUrl = new URL(config.listener.url).origin;
+  }
   if (!baseUrl) baseUrl = localListenerOrigin(config, options.env);
-  const headers = clientAuthHeaders(clientCredentials({ env: options.env, secretsFile: secretsPathFor(options.configPath) }), config.listener.authHeader);
-  return { baseUrl, headers };
+  const secretsFile = secretsPathFor(options.configPath);
+  const credentials = clientCredentials({ env: options.env, secretsFile });
+  const headers = clientAuthHeaders(credentials, config.listener.authHeader);
+  return { baseUrl, headers, credentials: describeCredentials(credentials, options.env, secretsFile, config.listener.authHeader) };
+}
+
+/** Which credentials were sent, in words, never the secret itself (the same order clientCredentials reads them). */
+function describeCredentials(credentials: { apiKey?: string; basicAuth?: string }, env: NodeJS.ProcessEnv, secretsFile: string, header: string): string {
+  if (credentials.apiKey) return `the API key from ${env.VIDPIPE_API_KEY ? 'VIDPIPE_API_KEY' : secretsFile} (header ${header})`;
+  if (credentials.basicAuth) return `the Basic credentials of user "${credentials.basicAuth.split(':')[0]}" from VIDPIPE_BASIC_AUTH`;
+  return `a request without credentials (no VIDPIPE_API_KEY, nothing in ${secretsFile})`;
+}
+
+/** 75 s → "1m15s"; 8 s → "8s". */
+export function formatElapsed(ms: number): string {
+  const total = Math.floor(ms / 1000);
+  const m = Math.floor(total / 60);
+  return m ? `${m}m${String(total % 60).padStart(2, '0')}s` : `${total}s`;
 }
 
 export async function runUpload(options: UploadOptions, ctx: UploadEnv): Promise<UploadReport[]> {
@@ -130,7 +157,9 @@ export async function runUpload(options: UploadOptions, ctx: UploadEnv): Promise
     files.push({ file, arg, key });
   }
 
-  const aws = createAwsContext({ ...options.aws, region: options.aws.region ?? config.region });
+  const region = resolveRegion({ flag: options.aws.region, configRegion: config.region, profile: options.aws.profile, env });
+  if (!region) throw new UsageError('AWS_REGION_MISSING', 'No AWS region is set.', { hint: REGION_HINT });
+  const aws = createAwsContext({ ...options.aws, region: region.region });
   const controller = new AbortController();
   const onSigint = () => {
     out.warn('interrupted: stopping (Ctrl-C again to quit at once)…');
@@ -277,9 +306,19 @@ async function waitForJob(
 ): Promise<Partial<NonNullable<UploadReport['job']>>> {
   const { out } = ctx;
   const jobId = report.job!.id;
-  const listener = listenerSourceFor(config, { ...(options.listenerUrl ? { listenerUrl: options.listenerUrl } : {}), configPath: ctx.configPath, env });
+  const listener = listenerSourceFor(config, {
+    ...(options.listenerUrl ? { listenerUrl: options.listenerUrl } : {}),
+    ...(options.publicListener ? { publicListener: true } : {}),
+    configPath: ctx.configPath,
+    env,
+  });
   const mcEndpoint = aws.endpointFor('mediaconvert');
   out.info(`waiting for job ${jobId} (listener ${listener.baseUrl} when it answers, else MediaConvert GetJob)…`);
+  const started = Date.now();
+  const line = (s: JobSnapshot) =>
+    `job ${jobId}: ${s.status}${s.phase ? ` ${s.phase}` : ''}${s.percent !== undefined ? ` ${s.percent}%` : ''} · ${formatElapsed(Date.now() - started)} (via ${s.source})`;
+  // On a terminal one line is rewritten after every poll (a sign of life); otherwise a line per change.
+  const live = out.interactive && out.verbosity !== 'quiet';
   const state: JobSnapshot = await followJob({
     jobId,
     mediaconvert: () => aws.mediaconvert() as Promise<MediaConvertClient>,
@@ -287,9 +326,15 @@ async function waitForJob(
     expectedOutputs: jobOutputsFor(config.outputBucket, report.key, template),
     ...(mcEndpoint ? { mediaconvertEndpoint: mcEndpoint } : {}),
     signal,
-    onListenerUnavailable: (reason) => out.debug(`listener not used: ${reason}; polling MediaConvert GetJob`),
-    onUpdate: (s) =>
-      out.info(`job ${jobId}: ${s.status}${s.phase ? ` ${s.phase}` : ''}${s.percent !== undefined ? ` ${s.percent}%` : ''} (via ${s.source})`),
+    onListenerUnavailable: (reason) => out.info(`listener not used: ${reason}; polling MediaConvert GetJob`),
+    onUpdate: (s) => {
+      if (!live) out.info(line(s));
+    },
+    onPoll: (s) => {
+      if (live) out.stderr.write(`\r\x1b[2K${line(s)}`);
+    },
+  }).finally(() => {
+    if (live) out.stderr.write('\n');
   });
   return {
     status: state.status,

@@ -24,11 +24,11 @@ export interface CliChild {
   waitFor(pattern: RegExp, options?: { stream?: 'stdout' | 'stderr'; timeoutMs?: number }): Promise<RegExpExecArray>;
 }
 
-export function spawnCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] }): CliChild {
+export function spawnCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; stdout?: number }): CliChild {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };
   // The tests' own credentials must not leak into the child unless a test passes them.
   for (const k of ['VIDPIPE_API_KEY', 'VIDPIPE_BASIC_AUTH', 'SLACK_WEBHOOK_URL', 'PORT', 'HOST', 'VIDPIPE_DB']) if (!options.env || !(k in options.env)) delete env[k];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (c) => (out += c));
@@ -80,7 +80,10 @@ export async function runCli(
  * Starts `vidpipe listen --port 0 …` and resolves with its base URL once it has printed its last start-up line
  * ("… Ctrl-C to stop"): every start-up line (database, auth, generated key) is written before it, on the same pipe.
  */
-export async function spawnListen(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliChild & { url: string }> {
+export async function spawnListen(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; /** An fd for the child's stdout (e.g. /dev/full). */ stdout?: number },
+): Promise<CliChild & { url: string }> {
   const c = spawnCli(['listen', '--port', '0', ...args], options);
   try {
     await c.waitFor(/Ctrl-C to stop/, { timeoutMs: options.timeoutMs ?? 20_000 });

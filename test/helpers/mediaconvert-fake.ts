@@ -11,13 +11,24 @@
  *   DELETE /2017-08-29/jobTemplates/{name}  DeleteJobTemplate  202 {}
  *   GET    /2017-08-29/jobTemplates         ListJobTemplates   200 {jobTemplates, nextToken}; maxResults, nextToken, order
  *   POST   /2017-08-29/jobs                 CreateJob          201 {job}; status SUBMITTED; id `<epoch ms>-<6 chars>`;
- *                                                              the same clientRequestToken returns the first job
+ *                                                              the same clientRequestToken within one minute of the
+ *                                                              first request returns the first job; later, a new job
  *   GET    /2017-08-29/jobs/{id}            GetJob             200 {job}
  *   DELETE /2017-08-29/jobs/{id}            CancelJob          202 {}; status CANCELED
  *   GET    /2017-08-29/jobs                 ListJobs           200 {jobs, nextToken}; maxResults, nextToken, order, status, queue
+ *   GET    /2017-08-29/tags/{arn}           ListTagsForResource 200 {resourceTags: {arn, tags}}; unknown arn → 404
+ *   POST   /2017-08-29/tags                 TagResource        200 {}; {arn, tags} merged into the resource's tags
+ *   PUT    /2017-08-29/tags/{arn}           UntagResource      200 {}; {tagKeys} removed
+ * Job templates keep the tags they were created with (CreateJobTemplate's `tags`), as MediaConvert does.
  * Validation is shallow: a missing name/settings/role is a 400 BadRequestException, a job naming an unknown template a
  * 404 NotFoundException. Settings are stored and echoed as sent: nothing is transcoded, no event is emitted.
  * Anything else answers 404 NotFoundException naming the route, so an unmodelled call fails loudly.
+ *
+ * ClientRequestToken: MediaConvert honours a token for one minute only ("If you reuse a client request token within one
+ * minute of a successful request, the API returns the job details of the original request instead", CreateJob in the
+ * MediaConvert API reference, docs.aws.amazon.com/mediaconvert/latest/apireference/jobs.html). The fake models that
+ * window (TOKEN_WINDOW_MS) on an injectable clock: `startMediaConvertFake({ now: () => clock })`, so a test can deliver
+ * the same request at 0 s, 70 s and 190 s without waiting.
  *
  * For tests: `requests` (every request received, body parsed), `setJobStatus(id, status, extra)` (extra wire fields,
  * e.g. { errorCode: 1040, errorMessage: '…' } or { outputGroupDetails: [...] }), `failNext(operation, error)` to
@@ -38,7 +49,10 @@ export type MediaConvertOperation =
   | 'CreateJob'
   | 'GetJob'
   | 'CancelJob'
-  | 'ListJobs';
+  | 'ListJobs'
+  | 'ListTagsForResource'
+  | 'TagResource'
+  | 'UntagResource';
 
 export type JobStatus = 'SUBMITTED' | 'PROGRESSING' | 'COMPLETE' | 'CANCELED' | 'ERROR';
 
@@ -102,15 +116,11 @@ class FakeError extends Error {
 const badRequest = (message: string) => new FakeError(400, 'BadRequestException', message);
 const notFound = (message: string) => new FakeError(404, 'NotFoundException', message);
 
-function epochSeconds(ms = Date.now()): number {
-  return Math.floor(ms / 1000);
-}
-
 /** MediaConvert job ids look like `1671476818694-phptj0`: creation time in ms, a dash, 6 lower-case alphanumerics. */
-function newJobId(): string {
+function newJobId(nowMs: number): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   const suffix = Array.from(randomBytes(6), (b) => alphabet[b % alphabet.length]).join('');
-  return `${Date.now()}-${suffix}`;
+  return `${nowMs}-${suffix}`;
 }
 
 function page<T>(items: T[], query: Record<string, string>): { items: T[]; nextToken?: string } {
@@ -125,19 +135,42 @@ function isObject(v: unknown): v is WireObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export async function startMediaConvertFake(options: { region?: string; accountId?: string } = {}): Promise<MediaConvertFake> {
+/** How long MediaConvert answers a reused ClientRequestToken with the first job (see the header comment). */
+export const TOKEN_WINDOW_MS = 60_000;
+
+export interface MediaConvertFakeOptions {
+  region?: string;
+  accountId?: string;
+  /** The clock (epoch ms) for job ids, timestamps and the token window; default Date.now. */
+  now?: () => number;
+}
+
+export async function startMediaConvertFake(options: MediaConvertFakeOptions = {}): Promise<MediaConvertFake> {
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
+  const now = options.now ?? Date.now;
+  const epochSeconds = () => Math.floor(now() / 1000);
   const templates = new Map<string, WireObject>();
   const jobs = new Map<string, WireObject>();
-  const tokens = new Map<string, string>();
+  /** token → the job it created and when (epoch ms). */
+  const tokens = new Map<string, { jobId: string; at: number }>();
   const requests: RecordedRequest[] = [];
   const injected = new Map<MediaConvertOperation, InjectedError>();
 
   const templateArn = (name: string) => `arn:aws:mediaconvert:${region}:${accountId}:jobTemplates/${name}`;
   const defaultQueue = `arn:aws:mediaconvert:${region}:${accountId}:queues/Default`;
 
+  /** Resource ARN → its tags (job templates). */
+  const resourceTags = new Map<string, Record<string, string>>();
+
   function route(method: string, path: string): { operation: MediaConvertOperation | 'Unknown'; param?: string } {
+    const t = /^\/2017-08-29\/tags(?:\/(.+))?$/.exec(path);
+    if (t) {
+      const param = t[1] === undefined ? undefined : decodeURIComponent(t[1]);
+      const operation: MediaConvertOperation | undefined =
+        method === 'POST' && param === undefined ? 'TagResource' : method === 'GET' && param ? 'ListTagsForResource' : method === 'PUT' && param ? 'UntagResource' : undefined;
+      return operation ? { operation, ...(param === undefined ? {} : { param }) } : { operation: 'Unknown' };
+    }
     const m = /^\/2017-08-29\/(jobTemplates|jobs)(?:\/([^/]+))?\/?$/.exec(path);
     if (!m) return { operation: 'Unknown' };
     const [, collection, raw] = m;
@@ -157,19 +190,20 @@ export async function startMediaConvertFake(options: { region?: string; accountI
         if (typeof name !== 'string' || name === '') throw badRequest('name is required');
         if (!isObject(body.settings)) throw badRequest('settings is required');
         if (templates.has(name)) throw new FakeError(409, 'ConflictException', `A job template named ${name} already exists.`);
-        const now = epochSeconds();
+        const nowSec = epochSeconds();
         const template: WireObject = {
           ...body,
           arn: templateArn(name),
           type: 'CUSTOM',
-          createdAt: now,
-          lastUpdated: now,
+          createdAt: nowSec,
+          lastUpdated: nowSec,
           priority: body.priority ?? 0,
           statusUpdateInterval: body.statusUpdateInterval ?? 'SECONDS_60',
         };
         // Tags are stored on the resource, not echoed in the template (as in MediaConvert).
         delete template.tags;
         templates.set(name, template);
+        resourceTags.set(templateArn(name), isObject(body.tags) ? ({ ...body.tags } as Record<string, string>) : {});
         return [201, { jobTemplate: template }];
       }
       case 'GetJobTemplate': {
@@ -186,6 +220,7 @@ export async function startMediaConvertFake(options: { region?: string; accountI
       }
       case 'DeleteJobTemplate': {
         if (!templates.delete(param!)) throw notFound(`The specified job template ${param} was not found.`);
+        resourceTags.delete(templateArn(param!));
         return [202, {}];
       }
       case 'ListJobTemplates': {
@@ -203,24 +238,44 @@ export async function startMediaConvertFake(options: { region?: string; accountI
           if (!templates.has(name)) throw notFound(`The specified job template ${body.jobTemplate} was not found.`);
         }
         const token = typeof body.clientRequestToken === 'string' ? body.clientRequestToken : undefined;
-        const existing = token ? jobs.get(tokens.get(token) ?? '') : undefined;
+        const seen = token ? tokens.get(token) : undefined;
+        const existing = seen && now() - seen.at < TOKEN_WINDOW_MS ? jobs.get(seen.jobId) : undefined;
         if (existing) return [201, { job: existing }];
-        const id = newJobId();
-        const now = epochSeconds();
+        const id = newJobId(now());
+        const nowSec = epochSeconds();
         const job: WireObject = {
           ...body,
           id,
           arn: `arn:aws:mediaconvert:${region}:${accountId}:jobs/${id}`,
           status: 'SUBMITTED',
-          createdAt: now,
+          createdAt: nowSec,
           queue: body.queue ?? defaultQueue,
           priority: body.priority ?? 0,
-          timing: { submitTime: now },
+          timing: { submitTime: nowSec },
         };
         delete job.tags;
         jobs.set(id, job);
-        if (token) tokens.set(token, id);
+        if (token) tokens.set(token, { jobId: id, at: now() });
         return [201, { job }];
+      }
+      case 'ListTagsForResource': {
+        const tags = resourceTags.get(param!);
+        if (!tags) throw notFound(`The resource ${param} was not found.`);
+        return [200, { resourceTags: { arn: param, tags } }];
+      }
+      case 'TagResource': {
+        const arn = typeof body.arn === 'string' ? body.arn : '';
+        const tags = resourceTags.get(arn);
+        if (!tags) throw notFound(`The resource ${arn} was not found.`);
+        if (!isObject(body.tags)) throw badRequest('tags is required');
+        Object.assign(tags, body.tags);
+        return [200, {}];
+      }
+      case 'UntagResource': {
+        const tags = resourceTags.get(param!);
+        if (!tags) throw notFound(`The resource ${param} was not found.`);
+        for (const k of Array.isArray(body.tagKeys) ? body.tagKeys : []) delete tags[String(k)];
+        return [200, {}];
       }
       case 'GetJob': {
         const job = jobs.get(param!);
@@ -313,9 +368,9 @@ export async function startMediaConvertFake(options: { region?: string; accountI
     setJobStatus(id, status, extra = {}) {
       const job = jobs.get(id);
       if (!job) throw new Error(`MediaConvert fake: no job ${id}`);
-      const now = epochSeconds();
-      const timing: WireObject = { ...(job.timing as WireObject), ...(status === 'PROGRESSING' ? { startTime: now } : {}) };
-      if (status === 'COMPLETE' || status === 'ERROR' || status === 'CANCELED') timing.finishTime = now;
+      const nowSec = epochSeconds();
+      const timing: WireObject = { ...(job.timing as WireObject), ...(status === 'PROGRESSING' ? { startTime: nowSec } : {}) };
+      if (status === 'COMPLETE' || status === 'ERROR' || status === 'CANCELED') timing.finishTime = nowSec;
       Object.assign(job, extra, { status, timing });
       return job;
     },
@@ -324,6 +379,7 @@ export async function startMediaConvertFake(options: { region?: string; accountI
     },
     reset() {
       templates.clear();
+      resourceTags.clear();
       jobs.clear();
       tokens.clear();
       requests.length = 0;

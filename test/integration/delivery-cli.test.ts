@@ -158,7 +158,7 @@ describe.runIf(motoAvailable())('SQS delivery through the built CLI (moto + Medi
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify(policy), RedrivePolicy: '', SqsManagedSseEnabled: 'true', VisibilityTimeout: '60', MessageRetentionPeriod: '345600', ReceiveMessageWaitTimeSeconds: '20' } }));
     const drifted = await run('status');
     expect(drifted.code).toBe(4);
-    expect(drifted.stdout).toMatch(/drifted\s+SQS queue \(events\)\s+demo-events\s+queue policy differs; no redrive policy to the dead-letter queue/);
+    expect(drifted.stdout).toMatch(/drifted\s+SQS queue \(events\)\s+demo-events\s+Policy\.Statement\[0\]\.Condition\.ArnEquals\.aws:SourceArn: \S+:rule\/someone-else → \S+:rule\/demo-mediaconver.*; .*no redrive policy to the dead-letter queue/);
     const broken = await run('doctor', '--json');
     expect(broken.code).toBe(4);
     const checks = JSON.parse(broken.stdout).checks as { id: string; status: string; saw: string }[];

@@ -58,23 +58,42 @@ describe('followJob', () => {
     expect(seenHeaders).toEqual(['k1', 'k1', 'k1']);
   });
 
-  it('falls back to GetJob for good when the listener refuses the credentials, and reports an ERROR', async () => {
+  it('a listener that refuses the credentials is an error naming which were sent (never the key), exit 5', async () => {
     answers = [{ status: 401, body: { error: 'unauthorized' } }];
+    mock.on(GetJobCommand).resolves(job('PROGRESSING'));
+    const err = await followJob({
+      jobId: 'j1',
+      mediaconvert: async () => mc,
+      listener: { baseUrl: base, headers: { 'x-api-key': 'vp_secret_key_value' }, credentials: 'the API key from .vidpipe/secrets.json (header x-api-key)' },
+      initialIntervalMs: 5,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'LISTENER_REFUSED_CREDENTIALS', exitCode: 5 });
+    expect((err as Error).message).toBe(`The listener at ${base} refused the API key from .vidpipe/secrets.json (header x-api-key) (HTTP 401).`);
+    expect(`${(err as Error).message} ${(err as { hint: string }).hint}`).not.toContain('vp_secret_key_value');
+    expect((err as { hint: string }).hint).toMatch(/VIDPIPE_API_KEY/);
+    expect(mock.commandCalls(GetJobCommand)).toHaveLength(0);
+  });
+
+  it('reports every poll (elapsed-time display) and each change once', async () => {
+    answers = [{ status: 404 }];
     mock
       .on(GetJobCommand)
       .resolvesOnce(job('PROGRESSING', { CurrentPhase: 'PROBING', JobPercentComplete: 0 }))
+      .resolvesOnce(job('PROGRESSING', { CurrentPhase: 'PROBING', JobPercentComplete: 0 }))
       .resolves(job('ERROR', { ErrorCode: 1010, ErrorMessage: 'Unsupported codec' }));
-    const reasons: string[] = [];
+    const polls: string[] = [];
+    const updates: string[] = [];
     const final = await followJob({
       jobId: 'j1',
       mediaconvert: async () => mc,
       listener: { baseUrl: base, headers: {} },
-      onListenerUnavailable: (r) => reasons.push(r),
+      onPoll: (s) => polls.push(s.status),
+      onUpdate: (s) => updates.push(s.status),
       initialIntervalMs: 5,
     });
     expect(final).toMatchObject({ status: 'ERROR', errorCode: '1010', errorMessage: 'Unsupported codec', source: 'mediaconvert' });
-    expect(reasons).toEqual([`${base} refused vidpipe's credentials (HTTP 401)`]);
-    expect(seenHeaders).toHaveLength(1);
+    expect(polls).toEqual(['PROGRESSING', 'PROGRESSING', 'ERROR']);
+    expect(updates).toEqual(['PROGRESSING', 'ERROR']);
   });
 
   it('an unreachable listener: GetJob, with the outputs the template writes on COMPLETE', async () => {

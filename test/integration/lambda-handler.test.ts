@@ -2,7 +2,7 @@
  * The Lambda handler in-process: S3 HeadObject against moto over real HTTP, MediaConvert faked with
  * aws-sdk-client-mock (no emulator implements it); the CreateJob request is checked field by field.
  */
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectTaggingCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateJobCommand, MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -67,7 +67,9 @@ describe.runIf(motoAvailable())('Lambda handler (moto S3, mocked MediaConvert)',
     s3?.destroy();
     await moto?.stop();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
+    // Each test starts from objects no job was recorded on (the handler tags the object version it started a job for).
+    for (const key of keys) await s3.send(new DeleteObjectTaggingCommand({ Bucket: 'demo-input', Key: key }));
     mc.reset();
     let n = 0;
     mc.on(CreateJobCommand).callsFake(async () => ({ Job: { Id: `job-${++n}`, Role: config.roleArn, Settings: {} } }));
@@ -102,13 +104,13 @@ describe.runIf(motoAvailable())('Lambda handler (moto S3, mocked MediaConvert)',
     expect(logs.some((l) => l.level === 'warn' && l.key === 'no-meta.mp4')).toBe(true);
   });
 
-  it('a retried event sends the same ClientRequestToken', async () => {
+  it('a retried event starts no second job: the first recorded its job on the object', async () => {
     const event: S3Event = { Records: [record(keys[0]!, etags.get(keys[0]!)!)] };
-    await handler(event);
-    await handler(event);
-    const tokens = mc.commandCalls(CreateJobCommand).map((c) => c.args[0].input.ClientRequestToken);
-    expect(tokens).toHaveLength(2);
-    expect(tokens[0]).toBe(tokens[1]);
+    const first = await handler(event);
+    const again = await handler(event);
+    expect(mc.commandCalls(CreateJobCommand)).toHaveLength(1);
+    expect(again.jobs).toEqual([]);
+    expect(again.skipped).toEqual([{ key: keys[0], reason: `job ${first.jobs[0]!.jobId} was already started for this object version` }]);
   });
 
   it('ignores the s3:TestEvent message and non-create records', async () => {

@@ -209,11 +209,12 @@ describe('POST /aws/listener/eventbridge/video', () => {
       ['an unknown status', 400, () => ({ body: JSON.stringify({ detail: { jobId: 'j', status: 'DONE', timestamp: 1 } }) }), /body\.detail\.status must be one of/],
       ['a bad ISO timestamp', 400, () => ({ body: JSON.stringify({ detail: { jobId: 'j', status: 'COMPLETE', timestamp: '2024-13-45T99:00:00Z' } }) }), /body\.detail\.timestamp/],
       ['half an envelope', 400, () => ({ body: JSON.stringify({ id: 'half', detail: { jobId: 'j', status: 'COMPLETE', timestamp: 1 } }) }), /body\.source is required when id is present/],
-      ['a non-S3 output path', 400, () => {
+      // An absolute path is accepted since issue 11 item 5 (the seed's curl body sends one); another scheme is not.
+      ['an output path that is neither s3:// nor absolute', 400, () => {
         const e = makeEvent('complete-file-group');
-        e.detail.outputGroupDetails[0].outputDetails[0].outputFilePaths = ['/etc/passwd'];
+        e.detail.outputGroupDetails[0].outputDetails[0].outputFilePaths = ['http://example.com/video.mp4'];
         return { body: JSON.stringify(e) };
-      }, /body\.detail\.outputGroupDetails\.0\.outputDetails\.0\.outputFilePaths\.0 must match pattern/],
+      }, /body\.detail\.outputGroupDetails\.0\.outputDetails\.0\.outputFilePaths\.0 must be an s3:\/\/ URI/],
       ['prototype poisoning', 400, () => ({ body: '{"detail":{"jobId":"j","status":"COMPLETE","timestamp":1},"__proto__":{"x":1}}' }), /./],
       ['text/plain', 415, () => ({ body: JSON.stringify(makeEvent('progressing')), headers: { 'content-type': 'text/plain' } }), /application\/json/],
       ['form data', 415, () => ({ body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), /application\/json/],

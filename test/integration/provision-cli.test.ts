@@ -89,7 +89,8 @@ describe.runIf(motoAvailable())('vidpipe init / setup / status / teardown (built
     eb.destroy();
     const drifted = await run('status');
     expect(drifted.code).toBe(4);
-    expect(drifted.stdout).toMatch(/drifted\s+EventBridge rule\s+clidemo-mediaconvert-events\s+event pattern differs/);
+    // The reason names each field with the AWS value and the wanted one.
+    expect(drifted.stdout).toMatch(/drifted\s+EventBridge rule\s+clidemo-mediaconvert-events\s+EventPattern\.detail: \(none\) → \{"status":\["COMPLETE","ERROR"\]\}/);
     expect(drifted.stderr).toContain('vidpipe setup');
     expect((await run('setup', '--yes')).code).toBe(0);
     expect((await run('status')).code).toBe(0);

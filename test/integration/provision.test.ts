@@ -86,8 +86,9 @@ describe.runIf(motoAvailable())('provisioning against moto + the MediaConvert fa
 
   it('a fresh setup creates every resource as a user would see it', async () => {
     const { plan, applied } = await setup();
-    // 18 + the upload trigger (trigger: 'lambda', the default): role, function, permission, notification, alarm; + the event archive.
-    expect(countActions(plan)).toMatchObject({ create: 24, update: 0, delete: 0 });
+    // 19 + the upload trigger (trigger: 'lambda', the default): role, log group, function, async invoke config, permission,
+    // notification, alarm; + the event archive.
+    expect(countActions(plan)).toMatchObject({ create: 27, update: 0, delete: 0 });
     expect(applied.failed).toEqual([]);
     expect(plan.notes).toEqual([]);
 
@@ -209,10 +210,14 @@ describe.runIf(motoAvailable())('provisioning against moto + the MediaConvert fa
     );
     expect(seen).toEqual({
       'demo-failed-invocations': ['AWS/Events', 'FailedInvocations', 'demo-mediaconvert-events', 'GreaterThanThreshold', 0, [topicArn]],
+      'demo-retry-invocation-attempts': ['AWS/Events', 'RetryInvocationAttempts', 'demo-mediaconvert-events', 'GreaterThanOrEqualToThreshold', 1, [topicArn]],
       'demo-invocations-sent-to-dlq': ['AWS/Events', 'InvocationsSentToDLQ', 'demo-mediaconvert-events', 'GreaterThanThreshold', 0, [topicArn]],
       'demo-dlq-messages-visible': ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'demo-events-dlq', 'GreaterThanThreshold', 0, [topicArn]],
       'demo-upload-trigger-errors': ['AWS/Lambda', 'Errors', 'demo-upload-trigger', 'GreaterThanThreshold', 0, [topicArn]],
     });
+    // Retries while the listener is down alarm within 15 minutes, not after EventBridge's 24 hours of retrying.
+    const retries = alarms.MetricAlarms!.find((a) => a.AlarmName === 'demo-retry-invocation-attempts')!;
+    expect([retries.Statistic, retries.Period, retries.EvaluationPeriods, retries.DatapointsToAlarm, retries.TreatMissingData]).toEqual(['Sum', 300, 3, 3, 'notBreaching']);
     const sns = await aws.sns();
     const SNS = await import('@aws-sdk/client-sns');
     const subs = await sns.send(new SNS.ListSubscriptionsByTopicCommand({ TopicArn: topicArn }));
@@ -343,6 +348,8 @@ describe.runIf(motoAvailable())('provisioning against moto + the MediaConvert fa
       // The operator and the upload trigger may create jobs from the installed templates only.
       'operator-policy': 'update',
       'lambda-role': 'update',
+      // The trigger's failed events went to the DLQ: no on-failure destination any more.
+      'lambda-invoke-config': 'update',
       'alarm:sent-to-dlq': 'delete',
       'alarm:dlq-messages': 'delete',
     });

@@ -107,6 +107,9 @@ describe('simulate-complete --via http (built CLI, real HTTP server)', () => {
     expect(paths.every((p) => p.startsWith(`s3://demo-output/simulated/${received[0]!.body.detail.jobId}/`))).toBe(true);
     const doc = JSON.parse(run.stdout);
     expect(doc).toMatchObject({ via: 'http', url, jobId: received[0]!.body.detail.jobId, answers: [{ httpStatus: 200, status: 'COMPLETE' }] });
+    // The listener's answer is a JSON value in the document, not a string holding JSON.
+    expect(doc.answers[0].answer).toEqual(expect.objectContaining({ status: expect.any(String) }));
+    expect(doc.answers[0]).not.toHaveProperty('body');
   });
 
   it('Basic credentials when there is no API key', async () => {

@@ -124,7 +124,7 @@ describe('a new user: `vidpipe listen` and `vidpipe simulate-complete` in a fres
         expect.arrayContaining([
           `s3://vidpipe-example-output/simulated/${jobId}/mp4/sample.mp4`,
           `s3://vidpipe-example-output/simulated/${jobId}/hls/sample.m3u8`,
-          `s3://vidpipe-example-output/simulated/${jobId}/thumbnails/sample.0000007.jpg`,
+          `s3://vidpipe-example-output/simulated/${jobId}/thumbnails/sample.0000006.jpg`,
         ]),
       );
     } finally {

@@ -136,7 +136,8 @@ describe.runIf(motoAvailable())('vidpipe upload --start-job --wait (moto + Media
       const run = startCli(['upload', 'clip one.mp4', '--key', 'posts/8/talk.mp4', '--post', '8', '--start-job', '--wait', '--json', '--listener-url', listener.url], dir, env);
       const job = await until('the job', () => mc.jobs()[0]);
       // The job is unknown to the listener until an event arrives: --wait asks GetJob meanwhile.
-      await until('the first state', () => run.stderr().includes(`job ${job.id}: SUBMITTED (via mediaconvert)`));
+      // Each line says the state and the time waited so far.
+      await until('the first state', () => new RegExp(`job ${job.id}: SUBMITTED · \\d+s \\(via mediaconvert\\)`).test(run.stderr()));
       const simulated = await new Promise<number | null>((resolve) => {
         const child = spawn(
           process.execPath,

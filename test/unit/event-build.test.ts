@@ -83,8 +83,8 @@ describe('buildEvent', () => {
       ['_360', '_540', '_720', '_1080'].map((m) => `s3://demo-output/simulated/1705319910000-abc123/hls/sample${m}.m3u8`),
     );
     expect(groups[1]!.outputDetails!.map((o) => o.videoDetails!.heightInPx)).toEqual([360, 540, 720, 1080]);
-    // Frame capture reports the last image: 30 s at one frame every 5 s → the 7th.
-    expect(groups[2]!.outputDetails![0]!.outputFilePaths).toEqual(['s3://demo-output/simulated/1705319910000-abc123/thumbnails/sample.0000007.jpg']);
+    // Frame capture reports the last image: 30 s at one frame every 5 s → 7 images, .0000000 to .0000006.
+    expect(groups[2]!.outputDetails![0]!.outputFilePaths).toEqual(['s3://demo-output/simulated/1705319910000-abc123/thumbnails/sample.0000006.jpg']);
   });
 
   it('COMPLETE with only the given outputs', () => {
@@ -98,8 +98,8 @@ describe('buildEvent', () => {
 
   it('thumbnail paths: a .jpg as is, a folder or stem gets the last capture number', () => {
     expect(thumbnailPathFor('s3://b/t/x.0000003.jpg')).toBe('s3://b/t/x.0000003.jpg');
-    expect(thumbnailPathFor('s3://b/t/')).toBe('s3://b/t/sample.0000007.jpg');
-    expect(thumbnailPathFor('s3://b/t/poster')).toBe('s3://b/t/poster.0000007.jpg');
+    expect(thumbnailPathFor('s3://b/t/')).toBe('s3://b/t/sample.0000006.jpg');
+    expect(thumbnailPathFor('s3://b/t/poster')).toBe('s3://b/t/poster.0000006.jpg');
   });
 
   it('ERROR carries errorCode and errorMessage (defaults, or the given ones)', () => {

@@ -95,7 +95,7 @@ describe('naming helpers', () => {
   it('jobOutputsFor lists what the template writes', () => {
     expect(jobOutputsFor('out', 'p/clip.mp4', 'mp4')).toEqual(['s3://out/p/clip/mp4/clip.mp4']);
     expect(jobOutputsFor('out', 'p/clip.mp4', 'hls')[0]).toBe('s3://out/p/clip/hls/clip.m3u8');
-    expect(jobOutputsFor('out', 'p/clip.mp4', 'thumbnails')).toEqual(['s3://out/p/clip/mp4/clip.mp4', 's3://out/p/clip/thumbnails/clip.0000001.jpg']);
+    expect(jobOutputsFor('out', 'p/clip.mp4', 'thumbnails')).toEqual(['s3://out/p/clip/mp4/clip.mp4', 's3://out/p/clip/thumbnails/clip.0000000.jpg']);
   });
   it('job role name and ARN', () => {
     expect(jobRoleName('demo')).toBe('demo-mediaconvert-job');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventFieldError, TEST_BODY_SOURCE, normaliseEvent } from '../../src/events/normalise.js';
+import { EventFieldError, TEST_BODY_SOURCE, normaliseEvent, parseIsoDateTime, timestampToMs } from '../../src/events/normalise.js';
 import { canonicalJson } from '../../src/util/canonical-json.js';
 import { compileListenerBodyValidator } from '../../src/events/schema.js';
 import { FIXTURE_NAMES, fixture } from '../helpers/listener.js';
@@ -30,6 +30,19 @@ describe('normaliseEvent', () => {
 
   it('rejects an ISO timestamp that is not a date', () => {
     expect(() => normaliseEvent({ detail: { jobId: 'j', status: 'COMPLETE', timestamp: '2024-02-30T25:00:00Z' } }, opts)).toThrow(EventFieldError);
+  });
+
+  it('reads ISO date-times strictly: no zone is UTC, offsets apply, impossible dates are refused', () => {
+    expect(parseIsoDateTime('2024-03-14T12:00:00')).toBe(Date.UTC(2024, 2, 14, 12));
+    expect(parseIsoDateTime('2024-03-14T12:00:00.5Z')).toBe(Date.UTC(2024, 2, 14, 12, 0, 0, 500));
+    expect(parseIsoDateTime('2024-03-14T12:00:00.123456')).toBe(Date.UTC(2024, 2, 14, 12, 0, 0, 123));
+    expect(parseIsoDateTime('2024-03-14T12:00:00-0500')).toBe(Date.UTC(2024, 2, 14, 17));
+    expect(parseIsoDateTime('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29));
+    for (const bad of ['2023-02-29T00:00:00Z', '2024-04-31T00:00:00Z', '2024-13-01T00:00:00Z', '2024-00-10T00:00:00Z', '2024-03-14T24:00:00Z', '2024-03-14T12:60:00Z', '2024-03-14T12:00:60Z', '2024-03-14T12:00:00+24:00', '2024-03-14', 'x'])
+      expect(parseIsoDateTime(bad), bad).toBeUndefined();
+    expect(() => timestampToMs(1.5)).toThrow(/whole epoch milliseconds/);
+    expect(() => timestampToMs(1e300)).toThrow(/between 0 and/);
+    expect(timestampToMs(1671476832124)).toBe(1671476832124);
   });
 
   it('canonical JSON sorts keys at every level and keeps array order', () => {

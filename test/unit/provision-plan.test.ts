@@ -113,8 +113,11 @@ describe('resource diffs (pure)', () => {
 
   it('rule: an edited pattern or a disabled rule is drift', () => {
     const d = rule.desired(env)!;
-    expect(rule.diff(d, { arn: 'a', pattern: { source: ['aws.mediaconvert'] }, state: 'ENABLED' }, world, env)).toEqual(['event pattern differs']);
-    expect(rule.diff(d, { arn: 'a', pattern: d.pattern, state: 'DISABLED' }, world, env)).toEqual(['state is DISABLED']);
+    expect(rule.diff(d, { arn: 'a', pattern: { source: ['aws.mediaconvert'] }, state: 'ENABLED' }, world, env)).toEqual([
+      { field: 'EventPattern.detail', current: undefined, wanted: d.pattern.detail },
+      { field: 'EventPattern.detail-type', current: undefined, wanted: d.pattern['detail-type'] },
+    ]);
+    expect(rule.diff(d, { arn: 'a', pattern: d.pattern, state: 'DISABLED' }, world, env)).toEqual([{ field: 'State', current: 'DISABLED', wanted: 'ENABLED' }]);
     // Key order in the JSON AWS returns does not matter.
     const reordered = { detail: d.pattern.detail, 'detail-type': d.pattern['detail-type'], source: d.pattern.source };
     expect(rule.diff(d, { arn: 'a', pattern: reordered, state: 'ENABLED' }, world, env)).toEqual([]);
@@ -124,8 +127,11 @@ describe('resource diffs (pure)', () => {
     const d = apiDestination.desired(env)!;
     const ok = { arn: 'arn:dest', url: 'https://l.example.test/hook', method: 'POST', rate: 10, connectionArn: 'arn:conn' };
     expect(apiDestination.diff(d, ok, world, env)).toEqual([]);
-    expect(apiDestination.diff(d, { ...ok, url: 'https://evil.test/' }, world, env)).toEqual(['URL is https://evil.test/, not https://l.example.test/hook']);
-    expect(apiDestination.diff(d, { ...ok, rate: 300, method: 'GET' }, world, env)).toEqual(['method is GET, not POST', 'rate limit is 300/s, not 10/s']);
+    expect(apiDestination.diff(d, { ...ok, url: 'https://evil.test/' }, world, env)).toEqual([{ field: 'InvocationEndpoint', current: 'https://evil.test/', wanted: 'https://l.example.test/hook' }]);
+    expect(apiDestination.diff(d, { ...ok, rate: 300, method: 'GET' }, world, env)).toEqual([
+      { field: 'HttpMethod', current: 'GET', wanted: 'POST' },
+      { field: 'InvocationRateLimitPerSecond', current: 300, wanted: 10 },
+    ]);
     expect(apiDestination.diff(d, ok, new Map(), env)).toEqual(['its connection is missing']);
   });
 
@@ -133,8 +139,8 @@ describe('resource diffs (pure)', () => {
     const d = connection.desired(env)!;
     const ok = { arn: 'arn:conn', authType: 'API_KEY', header: 'x-api-key', sentFingerprint: 'abc', localFingerprint: 'abc' };
     expect(connection.diff(d, ok, world, env)).toEqual([]);
-    expect(connection.diff(d, { ...ok, authType: 'BASIC' }, world, env)).toEqual(['auth type is BASIC, not API_KEY']);
-    expect(connection.diff(d, { ...ok, header: 'x-other' }, world, env)).toEqual(['header is x-other, not x-api-key']);
+    expect(connection.diff(d, { ...ok, authType: 'BASIC' }, world, env)).toEqual([{ field: 'AuthorizationType', current: 'BASIC', wanted: 'API_KEY' }]);
+    expect(connection.diff(d, { ...ok, header: 'x-other' }, world, env)).toEqual([{ field: 'ApiKeyName', current: 'x-other', wanted: 'x-api-key' }]);
     expect(connection.diff(d, { ...ok, sentFingerprint: undefined }, world, env)).toEqual(['its credential is not known to match the local secrets file']);
     expect(connection.diff(d, { ...ok, localFingerprint: 'new' }, world, env)).toEqual(['the local credential changed']);
     expect(connection.diff(d, { ...ok, localFingerprint: undefined }, world, env)).toEqual(['no credential in the local secrets file']);
@@ -147,11 +153,14 @@ describe('resource diffs (pure)', () => {
     const d = ruleTarget.desired(env)!;
     const ok = { destinationArn: 'arn:dest', roleArn: 'arn:invoke', retry: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 }, deadLetterArn: 'arn:dlq' };
     expect(ruleTarget.diff(d, ok, world, env)).toEqual([]);
-    expect(ruleTarget.diff(d, { ...ok, retry: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 } }, world, env)).toEqual(['retry policy differs']);
-    expect(ruleTarget.diff(d, { ...ok, deadLetterArn: undefined }, world, env)).toEqual(['dead-letter queue not set']);
-    expect(ruleTarget.diff(d, { ...ok, roleArn: undefined }, world, env)).toEqual(['does not use the invoke role']);
+    expect(ruleTarget.diff(d, { ...ok, retry: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 } }, world, env)).toEqual([
+      { field: 'RetryPolicy.MaximumRetryAttempts', current: 0, wanted: 185 },
+      { field: 'RetryPolicy.MaximumEventAgeInSeconds', current: 60, wanted: 86400 },
+    ]);
+    expect(ruleTarget.diff(d, { ...ok, deadLetterArn: undefined }, world, env)).toEqual([{ field: 'DeadLetterConfig.Arn', current: undefined, wanted: 'arn:dlq' }]);
+    expect(ruleTarget.diff(d, { ...ok, roleArn: undefined }, world, env)).toEqual([{ field: 'RoleArn', current: undefined, wanted: 'arn:invoke' }]);
     const noDlq = envFor({ deadLetterQueue: false });
-    expect(ruleTarget.diff(ruleTarget.desired(noDlq)!, ok, world, noDlq)).toEqual(['has a dead-letter queue the config turned off']);
+    expect(ruleTarget.diff(ruleTarget.desired(noDlq)!, ok, world, noDlq)).toEqual([{ field: 'DeadLetterConfig.Arn', current: 'arn:dlq', wanted: undefined }]);
   });
 
   it('target: PutTargets failures reported with HTTP 200 (FailedEntryCount) are errors', async () => {

@@ -60,7 +60,7 @@ describe('parseSimulateOptions', () => {
     expect(o.outputs!.mp4).toEqual(['s3://bucket/a.mp4', 's3://bucket/b.mp4']);
     expect(o.outputs!.hls!.playlist).toBe('s3://bucket/hls/main.m3u8');
     expect(o.outputs!.hls!.renditions.map((r) => r.path)).toContain('s3://bucket/hls/main_720.m3u8');
-    expect(o.outputs!.thumbnail).toBe('s3://bucket/thumbs/sample.0000007.jpg');
+    expect(o.outputs!.thumbnail).toBe('s3://bucket/thumbs/sample.0000006.jpg');
     expect(usageError({ output: ['/tmp/a.mp4'] }).code).toBe('BAD_S3_URI');
     // Looks like an S3 URI, but "b" is no bucket name: the message says why.
     expect(usageError({ output: ['s3://b/x.mp4'] }).message).toMatch(/valid bucket name \(3-63 lower-case/);
@@ -76,7 +76,10 @@ describe('resolveListenerUrl', () => {
     expect(resolveListenerUrl(undefined, undefined).href).toBe('http://127.0.0.1:3000/aws/listener/eventbridge/video');
     expect(resolveListenerUrl(undefined, { ...config, listen: { host: '0.0.0.0', port: 4000 } }).href).toBe('http://127.0.0.1:4000/aws/listener/eventbridge/video');
     expect(resolveListenerUrl(undefined, { ...config, listen: { host: 'localhost' } }).href).toBe('http://localhost:3000/aws/listener/eventbridge/video');
-    expect(resolveListenerUrl(undefined, { ...config, listener: { ...config.listener, url: 'https://x.example/hook' } }).href).toBe('https://x.example/hook');
+    // A set-up directory has a public URL: the local listener is still the default; --public picks the public one.
+    expect(resolveListenerUrl(undefined, { ...config, listener: { ...config.listener, url: 'https://x.example/hook' } }).href).toBe('http://127.0.0.1:3000/aws/listener/eventbridge/video');
+    expect(resolveListenerUrl(undefined, { ...config, listener: { ...config.listener, url: 'https://x.example/hook' } }, {}, true).href).toBe('https://x.example/hook');
+    expect(() => resolveListenerUrl(undefined, config, {}, true)).toThrow(/--public: the config has no listener.url/);
     expect(resolveListenerUrl(undefined, { ...config, listen: { port: 4000 } }, { PORT: '5000', HOST: '::1' }).href).toBe('http://[::1]:5000/aws/listener/eventbridge/video');
   });
 });

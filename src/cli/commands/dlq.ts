@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { RemoteRejectedError, UsageError } from '../../errors.js';
 import { renderTable, type Output } from '../../output/output.js';
-import { addAwsOptions, commandContext, parseInteger, parseUrl } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext, parseInteger, parseUrl } from '../context.js';
 
 async function openQueue(command: Command, opts: Record<string, unknown>) {
   const { globals, out } = commandContext(command);
@@ -15,7 +15,7 @@ async function openQueue(command: Command, opts: Record<string, unknown>) {
   const dlq = await import('../../dlq/dlq.js');
   const config = await requireConfig(globals.configPath);
   const queueName = resourceNames(config).deadLetterQueue;
-  const session = openAwsSession(opts, out, config.region);
+  const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
   try {
     const queueUrl = await dlq.deadLetterQueueUrl(session.aws, queueName);
     return { globals, out, config, queueName, queueUrl, session, sqs: await session.aws.sqs(), dlq };

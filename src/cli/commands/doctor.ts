@@ -7,7 +7,7 @@ import type { ChalkInstance } from 'chalk';
 import { ExitCode, VidpipeError } from '../../errors.js';
 import type { Check, DoctorReport } from '../../doctor/doctor.js';
 import type { TraceHop, TraceReport } from '../../doctor/trace.js';
-import { addAwsOptions, commandContext, parseInteger, parseUrl } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext, parseInteger, parseUrl } from '../context.js';
 
 export function registerDoctor(program: Command): void {
   const cmd = program
@@ -24,7 +24,7 @@ export function registerDoctor(program: Command): void {
     const { runDoctor, exitCodeOf } = await import('../../doctor/doctor.js');
     const { openAwsSession } = await import('../aws-session.js');
     const config = await requireConfig(globals.configPath);
-    const session = openAwsSession(opts, out, config.region);
+    const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
       const stream = !out.json;
       let hop = '';

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { registerInit } from './init.js';
 import { registerListen } from './listen.js';
 import { registerNotifications } from './notifications.js';
+import { registerLocal } from './local.js';
 import { registerPolicy } from './policy.js';
 import { registerSetup } from './setup.js';
 import { registerSimulateComplete } from './simulate-complete.js';
@@ -29,4 +30,5 @@ export function registerCommands(program: Command): void {
   registerDoctor(program);
   registerDlq(program);
   registerReplay(program);
+  registerLocal(program);
 }

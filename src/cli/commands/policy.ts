@@ -1,7 +1,8 @@
 /** `vidpipe policy`: prints the operator's least-privilege IAM policy as JSON (setup also creates it as a managed policy). */
 import type { Command } from 'commander';
+import { REGION_HINT } from '../../aws/region.js';
 import { AwsAccessError, UsageError } from '../../errors.js';
-import { addAwsOptions, commandContext } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
 
 export function registerPolicy(program: Command): void {
   const cmd = program
@@ -18,11 +19,11 @@ export function registerPolicy(program: Command): void {
     let accountId = typeof opts.account === 'string' ? opts.account : undefined;
     if (accountId !== undefined && !/^\d{12}$/.test(accountId))
       throw new UsageError('BAD_ACCOUNT', `--account must be a 12-digit AWS account id, got "${accountId}".`);
-    const session = openAwsSession(opts, out, config.region);
+    const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
       const region = session.aws.region;
       if (!region)
-        throw new UsageError('AWS_REGION_MISSING', 'No AWS region is set.', { hint: 'Pass --region, set "region" in vidpipe.config.json, or set AWS_REGION.' });
+        throw new UsageError('AWS_REGION_MISSING', 'No AWS region is set.', { hint: REGION_HINT });
       accountId ??= await session.aws.accountId().catch((err: unknown) => {
         // The account id is all the policy needs from AWS: say that it can be given instead.
         if (err instanceof AwsAccessError && err.code === 'AWS_CREDENTIALS')

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { InterruptedError, UsageError, VidpipeError } from '../../errors.js';
 import { renderTable } from '../../output/output.js';
-import { addAwsOptions, commandContext } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
 
 export function registerReplay(program: Command): void {
   const cmd = program
@@ -26,7 +26,7 @@ export function registerReplay(program: Command): void {
     const { requireConfig } = await import('../../config/config.js');
     const { openAwsSession } = await import('../aws-session.js');
     const config = await requireConfig(globals.configPath);
-    const session = openAwsSession(opts, out, config.region);
+    const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
       if (opts.status) {
         const replays = await replay.listReplays(session.aws, config);

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { VidpipeError } from '../../errors.js';
-import { addAwsOptions, commandContext } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
 
 export function registerSetup(program: Command): void {
   const cmd = program
@@ -18,11 +18,12 @@ export function registerSetup(program: Command): void {
     .option('--delivery <mode>', 'api-destination (POST to listener.url), sqs (a queue `vidpipe listen --pull` reads: no public URL) or both (saved to the config)');
   addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const { globals, out } = commandContext(command);
-    const { requireConfig, saveConfig } = await import('../../config/config.js');
+    const { requireConfig, saveConfig, validateConfig } = await import('../../config/config.js');
     const service = await import('../../provision/service.js');
     const { changesIn } = await import('../../provision/plan.js');
     const render = await import('../../provision/render.js');
     const { openAwsSession } = await import('../aws-session.js');
+    const run = await import('../provision-run.js');
     const { confirm, promptContext } = await import('../../output/prompt.js');
 
     const { parseDelivery, deliveryOf, usesApiDestination, usesEventQueue } = await import('../../config/config.js');
@@ -42,47 +43,61 @@ export function registerSetup(program: Command): void {
       await saveConfig(globals.configPath, { ...(await requireConfig(globals.configPath)), delivery });
       out.info(`Saved delivery ${delivery} to ${globals.configPath}.`);
     };
+    // --alarm-email is planned at once and saved to the config only once the change is confirmed.
+    let saveAlarmEmail = async () => {};
     if (typeof opts.alarmEmail === 'string' && opts.alarmEmail !== config.alarmEmail) {
       config = { ...config, alarmEmail: opts.alarmEmail };
-      // Validated with the rest of the config before anything is written.
-      await saveConfig(globals.configPath, config);
-      out.info(`Saved alarmEmail ${opts.alarmEmail} to ${globals.configPath}.`);
+      const email = opts.alarmEmail;
+      const validated = config;
+      // Validated with the rest of the config before anything is planned.
+      await validateConfig(validated, globals.configPath);
+      saveAlarmEmail = async () => {
+        await saveConfig(globals.configPath, validated);
+        out.info(`Saved alarmEmail ${email} to ${globals.configPath}.`);
+      };
     }
     service.checkListenerUrl(config);
-    const session = openAwsSession(opts, out, config.region);
+    const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
       const options = { config, configPath: globals.configPath, aws: session.aws, rotateKey: Boolean(opts.rotateKey) };
-      const observation = await service.observeAll(options);
+      const observation = await run.observeWithProgress(options, out);
       const plan = service.planSetup(observation);
       const changes = changesIn(plan);
+      const target = run.runTarget(session, observation);
+      if (!out.json) out.info(render.renderTarget(target, out.ec));
 
       if (opts.plan || opts.dryRun) {
-        out.result({ plan }, (c) => render.renderPlan(plan, c));
+        out.result({ target, plan }, (c) => render.renderPlan(plan, c));
         return;
       }
       if (!changes.length) {
         await saveDelivery();
-        out.result({ plan, results: [], awsCalls: session.calls() }, (c) => `${render.renderPlan(plan, c)}\nEverything is in place: nothing was changed.`);
+        await saveAlarmEmail();
+        out.result({ target, plan, results: [], awsCalls: session.calls() }, (c) => `${render.renderPlan(plan, c)}\nEverything is in place: nothing was changed.`);
         out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
         return;
       }
+      // On a terminal the prompt comes after the plan, so it shows what will change.
       if (!out.json) out.info(render.renderPlan(plan, out.ec));
       const deletes = changes.filter((s) => s.action === 'delete');
       const ok = await confirm(promptContext(Boolean(opts.yes), out.json), deletes.length ? `Apply these changes, deleting ${deletes.length} resource(s)?` : 'Apply these changes?', {
         default: true,
         destructive: deletes.length > 0,
+        // The README's promise: without a terminal (or with --json) and without --yes, setup changes nothing.
+        required: true,
+        flag: '--yes',
+        hint: '`vidpipe setup --plan` shows what would change.',
       });
       if (!ok) return out.warn('Nothing was changed.');
       await saveDelivery();
+      await saveAlarmEmail();
 
-      const applied = await service.applyObservedPlan(observation, plan, session.aws, (r) => {
-        if (r.outcome === 'done') out.debug(`${r.action} ${r.kind} ${r.name} (${r.ms} ms)`);
-      });
+      const applied = await run.applyWithProgress(observation, plan, session, out);
       const pullNote = usesEventQueue(config)
         ? `Events wait in the SQS queue ${observation.env.names.eventQueue}: run \`vidpipe listen --pull\` to receive them.`
         : undefined;
       const secretsNote = `The listener's ${config.listener.auth === 'API_KEY' ? `API key (header ${config.listener.authHeader})` : 'Basic credentials'} is in ${observation.env.secretsFile} (0600), which \`vidpipe listen\` reads.`;
-      const doc = { plan, results: applied.results, secretsFile: observation.env.secretsFile, awsCalls: session.calls(), ms: session.elapsed() };
+      const doc = { target, plan, results: applied.results, secretsFile: observation.env.secretsFile, awsCalls: session.calls(), ms: session.elapsed() };
       out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
       if (applied.failed.length) {
         if (!out.json) out.result(doc, (c) => render.renderResults(applied.results, c));

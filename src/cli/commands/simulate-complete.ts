@@ -21,7 +21,8 @@ export function registerSimulateComplete(program: Command): void {
   const cmd = program
     .command('simulate-complete')
     .description('send a MediaConvert "Job State Change" event (COMPLETE by default) to the listener, as EventBridge would')
-    .option('--to <url>', 'listener URL (default: config listener.url, else http://127.0.0.1:3000/aws/listener/eventbridge/video)')
+    .option('--to <url>', 'listener URL (default: the local listener, http://HOST:PORT/aws/listener/eventbridge/video, 127.0.0.1:3000 unless set)')
+    .option('--public', "send to the config's public listener.url (the API destination's endpoint) instead of the local listener")
     .option('--job-id <id>', 'job id (default: a new MediaConvert-style id)')
     .option('--post <id>', 'post id, sent in userMetadata.postId')
     .option('--status <status>', `one of ${JOB_STATUSES.join(', ')}`, 'COMPLETE')
@@ -79,6 +80,8 @@ export function parseSimulateOptions(o: Record<string, unknown>, configPath: str
   if (str('to') !== undefined && via !== 'http')
     throw new UsageError('TO_WITHOUT_HTTP', `--to is for --via http; --via ${via} sends to ${via === 'sqs' ? 'the event queue (--queue-url)' : 'the default bus'}.`);
   if (str('queueUrl') !== undefined && via !== 'sqs') throw new UsageError('QUEUE_URL_WITHOUT_SQS', '--queue-url is for --via sqs.');
+  if (o.public === true && (via !== 'http' || str('to') !== undefined))
+    throw new UsageError('PUBLIC_WITH_TO', `--public picks the config's listener.url for --via http; drop it with --to or --via ${via === 'http' ? 'eventbridge|sqs' : via}.`);
   const source = str('source');
   if (source !== undefined && via !== 'eventbridge') throw new UsageError('SOURCE_WITHOUT_EVENTBRIDGE', '--source is for --via eventbridge.');
 
@@ -96,6 +99,7 @@ export function parseSimulateOptions(o: Record<string, unknown>, configPath: str
     via,
     ...(str('to') !== undefined ? { to: parseUrl(str('to')!, '--to') } : {}),
     ...(str('queueUrl') !== undefined ? { queueUrl: parseUrl(str('queueUrl')!, '--queue-url') } : {}),
+    ...(o.public === true ? { publicListener: true } : {}),
     ...(source !== undefined ? { source } : {}),
     outputs: parseOutputs(o, status),
     print: o.print === true,
@@ -117,6 +121,16 @@ function parseOutputs(o: Record<string, unknown>, status: JobStatus): SimulatedO
   return { mp4, hls: hls === undefined ? undefined : hlsOutputsFor(hls), thumbnail: thumbnail === undefined ? undefined : thumbnailPathFor(thumbnail) };
 }
 
+function answerDocument({ body, ...rest }: SentEvent): Omit<SentEvent, 'body'> & { answer: unknown } {
+  let answer: unknown = body;
+  try {
+    answer = JSON.parse(body);
+  } catch {
+    // not JSON (a proxy's HTML page): kept as text
+  }
+  return { ...rest, answer };
+}
+
 function answerLine(a: SentEvent): string {
   return `${a.status.padEnd(17)} ${a.jobId}  → ${a.httpStatus} ${a.body.replace(/\s+/g, ' ').trim()}`;
 }
@@ -129,7 +143,8 @@ function render(result: SimulateResult, out: Output): void {
     case 'http': {
       const jobId = result.jobIds[0]!;
       // In text mode the answers were printed as they came.
-      out.result({ via: 'http', url: result.url, jobId, answers: result.answers }, () => '');
+      // The listener's answer is JSON: in --json it is a value, not JSON encoded again as a string.
+      out.result({ via: 'http', url: result.url, jobId, answers: result.answers.map(answerDocument) }, () => '');
       out.success(`${result.answers.length} event(s) for job ${jobId} accepted by ${result.url}`);
       out.info(`See the job: GET ${new URL(`/api/videos/${encodeURIComponent(jobId)}`, result.url).href} (with the same ${result.authHeader} header)`);
       return;

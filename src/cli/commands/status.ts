@@ -1,7 +1,7 @@
 /** `vidpipe status`: every resource ok / missing / drifted, with connection, destination and alarm states and the DLQ depth; exit 4 if anything is not ok. */
 import type { Command } from 'commander';
 import { ExitCode, VidpipeError } from '../../errors.js';
-import { addAwsOptions, commandContext } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
 
 export function registerStatus(program: Command): void {
   const cmd = program.command('status').description('show whether every AWS resource is in place (exit 4 when something is missing or drifted)');
@@ -9,18 +9,21 @@ export function registerStatus(program: Command): void {
     const { globals, out } = commandContext(command);
     const { requireConfig } = await import('../../config/config.js');
     const service = await import('../../provision/service.js');
-    const { renderStatus } = await import('../../provision/render.js');
+    const { renderStatus, renderTarget } = await import('../../provision/render.js');
+    const run = await import('../provision-run.js');
     const { openAwsSession } = await import('../aws-session.js');
 
     const config = await requireConfig(globals.configPath);
     service.checkListenerUrl(config);
-    const session = openAwsSession(opts, out, config.region);
+    const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
-      const observation = await service.observeAll({ config, configPath: globals.configPath, aws: session.aws });
+      const observation = await run.observeWithProgress({ config, configPath: globals.configPath, aws: session.aws }, out);
       const plan = service.planSetup(observation);
       const resources = service.statusRows(observation, plan);
       const bad = resources.filter((r) => r.status !== 'ok');
-      out.result({ ok: bad.length === 0, resources, notes: plan.notes }, (c) => renderStatus(resources, plan.notes, c));
+      const target = run.runTarget(session, observation);
+      if (!out.json) out.info(renderTarget(target, out.ec));
+      out.result({ ok: bad.length === 0, target, resources, notes: plan.notes }, (c) => renderStatus(resources, plan.notes, c));
       out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
       if (bad.length)
         throw new VidpipeError('NOT_IN_SYNC', `${bad.length} resource(s) missing or drifted: ${bad.map((r) => r.name).join(', ')}`, {

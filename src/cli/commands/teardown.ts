@@ -4,14 +4,15 @@
  */
 import type { Command } from 'commander';
 import { VidpipeError } from '../../errors.js';
-import { addAwsOptions, commandContext } from '../context.js';
+import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
 
 export function registerTeardown(program: Command): void {
   const cmd = program
     .command('teardown')
     .description('delete the AWS resources setup created (buckets are kept unless --delete-buckets)')
     .option('-y, --yes', 'delete without asking')
-    .option('--delete-buckets', 'also empty (all object versions) and delete the input and output buckets');
+    .option('--delete-buckets', 'also empty (all object versions) and delete the input and output buckets')
+    .option('--keep-logs', "keep the upload trigger's log group (/aws/lambda/<app>-upload-trigger) and its logs");
   addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const { globals, out } = commandContext(command);
     const { requireConfig } = await import('../../config/config.js');
@@ -19,16 +20,19 @@ export function registerTeardown(program: Command): void {
     const { changesIn } = await import('../../provision/plan.js');
     const render = await import('../../provision/render.js');
     const { openAwsSession } = await import('../aws-session.js');
+    const run = await import('../provision-run.js');
     const { confirm, promptContext } = await import('../../output/prompt.js');
 
     const config = await requireConfig(globals.configPath);
-    const session = openAwsSession(opts, out, config.region);
+    const session = openAwsSession(awsTargetFrom(awsOptionsFrom(opts), config.region), out);
     try {
-      const observation = await service.observeAll({ config, configPath: globals.configPath, aws: session.aws });
-      const plan = service.planTeardown(observation, Boolean(opts.deleteBuckets));
+      const observation = await run.observeWithProgress({ config, configPath: globals.configPath, aws: session.aws }, out);
+      const plan = service.planTeardown(observation, Boolean(opts.deleteBuckets), Boolean(opts.keepLogs));
       const deletes = changesIn(plan);
+      const target = run.runTarget(session, observation);
+      if (!out.json) out.info(render.renderTarget(target, out.ec));
       if (!deletes.length) {
-        out.result({ plan, results: [] }, (c) => render.renderPlan(plan, c, 'Teardown'));
+        out.result({ target, plan, results: [] }, (c) => render.renderPlan(plan, c, 'Teardown'));
         return;
       }
       if (!out.json) out.info(render.renderPlan(plan, out.ec, 'Teardown'));
@@ -43,10 +47,8 @@ export function registerTeardown(program: Command): void {
         });
         if (!emptyOk) return out.warn('Nothing was deleted.');
       }
-      const applied = await service.applyObservedPlan(observation, plan, session.aws, (r) => {
-        if (r.outcome === 'done') out.debug(`deleted ${r.kind} ${r.name} (${r.ms} ms)`);
-      });
-      const doc = { plan, results: applied.results, awsCalls: session.calls(), ms: session.elapsed() };
+      const applied = await run.applyWithProgress(observation, plan, session, out);
+      const doc = { target, plan, results: applied.results, awsCalls: session.calls(), ms: session.elapsed() };
       if (applied.failed.length) {
         if (!out.json) out.result(doc, (c) => render.renderResults(applied.results, c));
         const first = applied.firstError;

@@ -19,9 +19,11 @@ export function registerUpload(program: Command): void {
     .addOption(new Option('--template <name>', 'job template for --start-job (default: the first in the config)').choices([...JOB_TEMPLATE_NAMES]))
     .option('--start-job', 'create the MediaConvert job directly (for trigger "none"; with the Lambda it is the same job)')
     .option('--wait', 'with --start-job: follow the job to COMPLETE/ERROR/CANCELED (exit 5 if it fails)')
-    .option('--listener-url <url>', "listener base URL --wait reads job state from (default: the config's listener.url, else the local listener at HOST/PORT or 127.0.0.1:3000)")
+    .option('--listener-url <url>', 'listener base URL --wait reads job state from (default: the local listener at HOST/PORT or 127.0.0.1:3000)')
+    .option('--public-listener', "with --wait: read job state from the config's public listener.url instead of the local listener")
     .option('--concurrency <n>', 'parts uploaded at once, 1-16', '4')
-    .option('--part-size <MiB>', 'multipart part size in MiB, 5-5120 (memory ≈ concurrency × part size)', '8');
+    .option('--part-size <MiB>', 'multipart part size in MiB, 5-5120 (memory ≈ concurrency × part size)', '8')
+    .addOption(new Option('--local', 'store the file in the running `vidpipe local` and start its jobs as the Lambda would (no AWS)').conflicts(['startJob']));
   addAwsOptions(cmd).action(async (files: string[], o: Record<string, unknown>, self: Command) => {
     const { globals, out } = commandContext(self);
     const postId = o.post as string | undefined;
@@ -31,6 +33,14 @@ export function registerUpload(program: Command): void {
     if (key !== undefined && (key === '' || key.startsWith('/') || Buffer.byteLength(key) > 1024))
       throw new UsageError('BAD_KEY', '--key must be a non-empty S3 key of at most 1024 bytes, without a leading "/".');
     if (typeof o.listenerUrl === 'string') parseUrl(o.listenerUrl, '--listener-url');
+    if (o.local) {
+      const { runLocalUpload, renderLocalUploads } = await import('../../local/upload.js');
+      const local = await runLocalUpload(
+        { files, ...(postId !== undefined ? { postId } : {}), ...(key !== undefined ? { key } : {}), ...(o.template ? { template: o.template as JobTemplateName } : {}), wait: Boolean(o.wait) },
+        { out, configPath: globals.configPath },
+      );
+      return out.result({ uploads: local }, (c) => renderLocalUploads(local, c));
+    }
     const { runUpload } = await import('../../upload/upload-service.js');
     const reports = await runUpload(
       {
@@ -44,6 +54,7 @@ export function registerUpload(program: Command): void {
         // S3's part size limits, 5 MiB to 5 GiB.
         partSizeMiB: parseInteger(String(o.partSize), '--part-size (MiB)', 5, 5120),
         ...(typeof o.listenerUrl === 'string' ? { listenerUrl: o.listenerUrl } : {}),
+        ...(o.publicListener ? { publicListener: true } : {}),
         aws: awsOptionsFrom(o),
       },
       { out, configPath: globals.configPath },

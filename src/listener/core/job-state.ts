@@ -13,7 +13,7 @@
  *   job has no phase in progress; a terminal status is never undone, so this too depends only on the set of events).
  * - input details: newest INPUT_INFORMATION; queue: newest event naming one; warnings: the union.
  */
-import { TERMINAL_STATUSES, type JobStatus, type JobStateChangeDetail } from '../../events/types.js';
+import { TERMINAL_STATUSES, UNTYPED_OUTPUT_GROUP, type JobStatus, type JobStateChangeDetail } from '../../events/types.js';
 import { canonicalJson } from '../../util/canonical-json.js';
 
 /** MediaConvert's job states (an event status like STATUS_UPDATE means the job is PROGRESSING). */
@@ -255,15 +255,16 @@ const IMAGE = /\.(jpe?g|png)$/i;
 export function summariseOutputs(detail: JobStateChangeDetail): Pick<Job, 'outputs' | 'durationMs' | 'width' | 'height'> {
   const outputs: JobOutput[] = [];
   for (const group of detail.outputGroupDetails ?? []) {
-    for (const uri of group.playlistFilePaths ?? []) outputs.push({ group: group.type, kind: 'playlist', uri });
+    const type = group.type ?? UNTYPED_OUTPUT_GROUP;
+    for (const uri of group.playlistFilePaths ?? []) outputs.push({ group: type, kind: 'playlist', uri });
     for (const od of group.outputDetails ?? []) {
       for (const uri of od.outputFilePaths ?? []) {
         const kind: OutputKind = IMAGE.test(uri)
           ? 'thumbnail'
-          : group.type === 'FILE_GROUP'
+          : type === 'FILE_GROUP' || type === UNTYPED_OUTPUT_GROUP
             ? /\.(mp4|mov|webm|mkv|ts)$/i.test(uri) ? 'video' : 'file'
             : 'rendition';
-        const out: JobOutput = { group: group.type, kind, uri };
+        const out: JobOutput = { group: type, kind, uri };
         if (typeof od.durationInMs === 'number') out.durationMs = od.durationInMs;
         if (typeof od.videoDetails?.widthInPx === 'number') out.width = od.videoDetails.widthInPx;
         if (typeof od.videoDetails?.heightInPx === 'number') out.height = od.videoDetails.heightInPx;

@@ -11,9 +11,12 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { DEFAULT_LISTENER_PATH } from '../../config/config.js';
 import { createEventParser } from '../../events/parse-event.js';
-import { ingestEvent } from '../core/ingest.js';
+import type { NormalisedEvent } from '../../events/normalise.js';
+import { ingestEvent, type IngestAnswer } from '../core/ingest.js';
 import { BadCursorError, StoreUnavailableError, type ListenerStore, type Readiness } from '../core/store-port.js';
+import { checkJsonLimits } from '../../events/json-limits.js';
 import { createAuthenticator, type AuthConfig } from './auth.js';
+import { DEFAULT_CONNECTION_LIMITS, applyConnectionLimits, fastifyConnectionOptions, type ConnectionLimits } from '../limits.js';
 
 /** EventBridge's event size limit: a larger body cannot be a real event. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -23,6 +26,10 @@ export const RETRY_AFTER_SECONDS = 5;
 export interface ListenerDeps {
   store: ListenerStore;
   auth: AuthConfig;
+  /** Serve POST /aws/listener/eventbridge/video (default true; `listen --pull` alone serves only reads and health). */
+  endpoint?: boolean;
+  /** Each event the route ingested, with its answer (the live view). */
+  onIngested?: (answer: IngestAnswer, event: NormalisedEvent) => void;
   /** More readiness checks than the store's (the notifier's loop). */
   readiness?: Array<() => Readiness | Promise<Readiness>>;
   /** Custom sources processed like aws.mediaconvert (the simulator's). */
@@ -30,6 +37,8 @@ export interface ListenerDeps {
   /** fastify's logger option (pino settings or an instance); false in quiet tests. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyBaseLogger;
+  /** Timeouts and the connection bound (default DEFAULT_CONNECTION_LIMITS). */
+  limits?: ConnectionLimits;
 }
 
 const JOB_STATES = ['PROGRESSING', 'COMPLETE', 'ERROR', 'CANCELED'] as const;
@@ -46,6 +55,7 @@ class HttpError extends Error {
 
 export function buildListener(deps: ListenerDeps): FastifyInstance {
   const header = deps.auth.header;
+  const limits = deps.limits ?? DEFAULT_CONNECTION_LIMITS;
   const app = Fastify({
     ...(deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }
@@ -62,12 +72,13 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     bodyLimit: BODY_LIMIT_BYTES,
     // One line per event (below) says more than fastify's two generic lines per request.
     logController: new LogController({ disableRequestLogging: true }),
-    // Slow or stalled clients cannot hold connections forever; EventBridge itself gives up after 5 s.
-    requestTimeout: 30_000,
-    connectionTimeout: 30_000,
+    // Slow or stalled clients cannot hold connections for long (limits.ts); EventBridge itself gives up after 5 s.
+    ...fastifyConnectionOptions(limits),
     // Requests arriving on kept-alive connections during shutdown get our 503 below, with Retry-After.
     return503OnClosing: false,
   });
+
+  applyConnectionLimits(app.server, limits);
 
   let closing = false;
   app.addHook('preClose', async () => {
@@ -82,6 +93,9 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    // Depth, number range and Unicode checked on the text, before anything recurses over it (json-limits.ts).
+    const overLimit = checkJsonLimits(body as string);
+    if (overLimit) return done(overLimit, undefined);
     bodyText.set(req, body as string);
     parseJson(req, body as string, done);
   });
@@ -97,6 +111,11 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     if (req.url === '/healthz' || (req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
     const result = authenticate(req.headers);
     if (result === 'ok') return;
+    if (result === 'unavailable') {
+      // The secrets file became readable by others (auth.ts): no key is trusted until it is fixed; EventBridge retries.
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      throw new HttpError(503, 'unavailable', 'credentials cannot be checked right now; retry later');
+    }
     if (deps.auth.basic) reply.header('www-authenticate', 'Basic realm="vidpipe", charset="UTF-8"');
     req.log.warn({ reason: result }, 'rejected: credentials %s', result);
     throw new HttpError(401, 'unauthorized', result === 'missing' ? `credentials required: send the ${header} header${deps.auth.basic ? ' or Basic authorization' : ''}` : 'credentials not accepted');
@@ -131,11 +150,12 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
-  app.post(DEFAULT_LISTENER_PATH, async (req) => {
+  if (deps.endpoint !== false) app.post(DEFAULT_LISTENER_PATH, async (req) => {
     const parsed = parseEvent(req.body);
     if (!parsed.ok) throw new HttpError(400, 'bad_request', parsed.message);
     const event = parsed.event;
     const result = await ingestEvent(event, { store: deps.store }, bodyText.get(req));
+    deps.onIngested?.(result, event);
     // A redelivery is routine (EventBridge delivers at least once) and the cheapest path to serve: debug level.
     req.log[result.status === 'duplicate' ? 'debug' : 'info'](
       { eventId: result.eventId, jobId: result.jobId, outcome: result.status, jobStatus: event.detail?.status, source: event.source },

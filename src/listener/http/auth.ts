@@ -6,10 +6,18 @@
  *
  * Credentials from the secrets file are re-read when the file changes (checked at most once a second, on a request),
  * so `vidpipe setup --rotate-key` takes effect without a restart; VIDPIPE_API_KEY / VIDPIPE_BASIC_AUTH stay fixed.
+ *
+ * A change of mode is a change too. A secrets file that becomes readable by others while the listener runs is
+ * treated as it is at start (refused, as ssh refuses an exposed key): its keys may have been read, so they stop being
+ * accepted until the file is private again. Requests are then answered 'unavailable' (503 with Retry-After), not 401:
+ * EventBridge retries 5xx under every version of its documentation ("Retries events associated with error codes 401,
+ * 407, 409, 429, and 5xx", EventBridge user guide, eb-api-destinations.html; older versions named only 429 and 5xx),
+ * for up to the retry policy's age (24 h by default), so no event is lost while the operator runs `chmod 600` and
+ * rotates the key. Keeping on accepting possibly-read keys would be the silent choice the issue asks us not to make.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { acceptedApiKeys, basicAuth, generateApiKey, readSecrets, writeSecrets } from '../../config/secrets.js';
+import { SecretsExposedError, acceptedApiKeys, apiKeysFromEnv, basicAuth, generateApiKey, readSecrets, writeSecrets } from '../../config/secrets.js';
 import { DEFAULT_AUTH_HEADER } from '../../config/config.js';
 
 export interface AuthConfig {
@@ -34,10 +42,13 @@ export interface CredentialReload {
   onChange?(config: AuthConfig): void;
   /** The file became unreadable, invalid or empty: the previous credentials stay in force. */
   onError?(err: Error): void;
+  /** The file became readable by others: its credentials are no longer accepted (until it is private again). */
+  onExposed?(err: SecretsExposedError): void;
   now?(): number;
 }
 
-export type AuthResult = 'ok' | 'missing' | 'wrong';
+/** 'unavailable': the secrets file is exposed, no credential is accepted for now (see the top of this file). */
+export type AuthResult = 'ok' | 'missing' | 'wrong' | 'unavailable';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
@@ -51,6 +62,8 @@ function matchesAny(presented: string, accepted: Buffer[]): boolean {
 interface Digests {
   keys: Buffer[];
   basic: Buffer[];
+  /** Set while the secrets file is exposed. */
+  unavailable?: boolean;
 }
 
 const digestsOf = (config: Pick<AuthConfig, 'apiKeys' | 'basic'>): Digests => ({
@@ -60,11 +73,14 @@ const digestsOf = (config: Pick<AuthConfig, 'apiKeys' | 'basic'>): Digests => ({
 
 const fingerprint = (d: Digests) => [...d.keys, Buffer.from('|'), ...d.basic].map((b) => b.toString('hex')).join('');
 
-/** What identifies one version of the file: writeSecrets() renames a new file into place, so the inode changes too. */
+/**
+ * What identifies one version of the file: writeSecrets() renames a new file into place, so the inode changes too;
+ * `chmod` changes only the mode (and ctime), so the mode is part of it.
+ */
 function fileVersion(file: string): string {
   try {
     const st = statSync(file);
-    return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    return `${st.ino}:${st.mtimeMs}:${st.size}:${st.mode}`;
   } catch {
     return 'absent';
   }
@@ -78,7 +94,7 @@ export function createAuthenticator(config: AuthConfig): (headers: Record<string
   const refresh = config.reload ? createRefresher(config, config.reload, (next) => (current = next)) : undefined;
   return (headers) => {
     refresh?.();
-    const { keys, basic } = current;
+    const { keys, basic, unavailable } = current;
     const key = headers[config.header];
     const authorization = headers.authorization;
     let presented = false;
@@ -91,7 +107,7 @@ export function createAuthenticator(config: AuthConfig): (headers: Record<string
       presented = true;
       if (m && matchesAny(Buffer.from(m[1] as string, 'base64').toString('utf8'), basic)) return 'ok';
     }
-    return presented ? 'wrong' : 'missing';
+    return unavailable ? 'unavailable' : presented ? 'wrong' : 'missing';
   };
 }
 
@@ -121,6 +137,15 @@ function createRefresher(config: AuthConfig, reload: CredentialReload, swap: (ne
       swap(digests);
       reload.onChange?.(next);
     } catch (err) {
+      if (err instanceof SecretsExposedError) {
+        // Nothing from an exposed file is trusted (see the top of this file); when it is private again, the next
+        // look swaps its keys back in and reports it through onChange.
+        known = '';
+        // Credentials from the environment do not come from the file: they still work.
+        swap({ ...digestsOf({ apiKeys: apiKeysFromEnv(reload.env), basic: reload.env.VIDPIPE_BASIC_AUTH || undefined }), unavailable: true });
+        reload.onExposed?.(err);
+        return;
+      }
       // Keep what works rather than lock EventBridge out (or let everyone in) over a bad edit.
       reload.onError?.(err as Error);
     }

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { DEFAULT_RETRY_SCHEDULE, judgeDelivery, type DeliveryResult, type RetrySchedule } from '../core/notification-policy.js';
 import type { ClaimedForward, ForwardOutcome, ListenerStore } from '../core/store-port.js';
+import { deliver } from './deliver.js';
 import { WorkerLoop } from './worker-loop.js';
 
 /** What an API destination sends besides the auth header (aws-facts.md §1.1). */
@@ -112,24 +113,8 @@ export class Forwarder extends WorkerLoop {
     this.options.onResult?.({ forward: f, outcome, ms: now - started });
   }
 
-  private async post(body: string): Promise<DeliveryResult | 'aborted'> {
-    let response: Response;
-    try {
-      response = await fetch(this.options.url, {
-        method: 'POST',
-        headers: this.headers,
-        body,
-        redirect: 'manual', // an API destination does not follow redirects (aws-facts.md §1.3)
-        signal: AbortSignal.any([this.stopController.signal, AbortSignal.timeout(this.timeoutMs)]),
-      });
-    } catch (err) {
-      if (this.stopping) return 'aborted';
-      const e = err as Error & { cause?: { code?: string } };
-      return e.name === 'TimeoutError' ? { kind: 'timeout', afterMs: this.timeoutMs } : { kind: 'network', code: e.cause?.code ?? e.name };
-    }
-    const text = (await response.text().catch(() => '')).slice(0, 200);
-    const retryAfter = response.headers.get('retry-after');
-    const seconds = retryAfter === null ? undefined : Number(retryAfter);
-    return { kind: 'answer', status: response.status, body: text, ...(seconds !== undefined && Number.isFinite(seconds) ? { retryAfterSeconds: seconds } : {}) };
+  private post(body: string): Promise<DeliveryResult | 'aborted'> {
+    // An API destination does not follow redirects (aws-facts.md §1.3).
+    return deliver(this.options.url, { headers: this.headers, body, timeoutMs: this.timeoutMs, stop: this.stopController.signal, followRedirects: false });
   }
 }

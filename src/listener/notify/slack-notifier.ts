@@ -16,6 +16,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { DEFAULT_RETRY_SCHEDULE, judgeDelivery, type DeliveryResult, type RetrySchedule } from '../core/notification-policy.js';
 import type { ClaimedNotification, ListenerStore } from '../core/store-port.js';
 import { buildSlackMessage } from './slack-message.js';
+import { deliver } from './deliver.js';
 import { WorkerLoop } from './worker-loop.js';
 
 export const NO_WEBHOOK_REASON = 'SLACK_WEBHOOK_URL is not set';
@@ -134,23 +135,12 @@ export class SlackNotifier extends WorkerLoop {
     else log?.error({ ...fields, reason: verdict.error }, 'slack notification failed');
   }
 
-  private async post(message: unknown): Promise<DeliveryResult | 'aborted'> {
-    let response: Response;
-    try {
-      response = await fetch(this.options.webhookUrl as string, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(message),
-        signal: AbortSignal.any([this.stopController.signal, AbortSignal.timeout(this.timeoutMs)]),
-      });
-    } catch (err) {
-      if (this.stopping) return 'aborted';
-      // Never the URL (it is the credential): only the kind of failure.
-      const e = err as Error & { cause?: { code?: string } };
-      return e.name === 'TimeoutError' ? { kind: 'timeout', afterMs: this.timeoutMs } : { kind: 'network', code: e.cause?.code ?? e.name };
-    }
-    const body = (await response.text().catch(() => '')).slice(0, 200);
-    const retryAfter = response.headers.get('retry-after');
-    return { kind: 'answer', status: response.status, body, ...(retryAfter !== null ? { retryAfterSeconds: Number(retryAfter) } : {}) };
+  private post(message: unknown): Promise<DeliveryResult | 'aborted'> {
+    return deliver(this.options.webhookUrl as string, {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(message),
+      timeoutMs: this.timeoutMs,
+      stop: this.stopController.signal,
+    });
   }
 }

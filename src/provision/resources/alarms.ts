@@ -2,7 +2,15 @@
  * Monitoring, so the pipeline never fails silently: an SNS topic, an optional e-mail subscription (`--alarm-email`),
  * and CloudWatch alarms on the rule's FailedInvocations and InvocationsSentToDLQ (AWS/Events, dimension RuleName)
  * and on the DLQ's ApproximateNumberOfMessagesVisible (AWS/SQS, QueueName): any value > 0 in 5 minutes alarms.
+ *
+ * FailedInvocations counts an event only once EventBridge has given up on it — after up to 24 hours and 185 attempts
+ * with the default retry policy (docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html) — so
+ * while the listener is down for an hour it stays at 0. RetryInvocationAttempts (AWS/Events, RuleName; "the number of
+ * times a target invocation has been retried", eb-monitoring.html) rises at once: the alarm on it fires when there
+ * were retries in each of 3 consecutive 5-minute periods (15 minutes of a listener that does not answer), and a single
+ * retried blip does not wake anyone.
  */
+import { change, type Difference } from '../diff.js';
 import { arns } from '../names.js';
 import type { ProvisionEnv, ResourceModule } from '../types.js';
 import { appTags, call, deleteIfExists, readOrUndefined } from './common.js';
@@ -93,6 +101,11 @@ interface AlarmDesired {
   dimension: { Name: string; Value: string };
   statistic: 'Sum' | 'Maximum';
   description: string;
+  /** Default: > 0 in one 5-minute period. */
+  threshold?: number;
+  comparison?: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold';
+  /** Periods evaluated, all of which must breach (DatapointsToAlarm = EvaluationPeriods). */
+  evaluationPeriods?: number;
 }
 
 interface AlarmObserved {
@@ -103,11 +116,17 @@ interface AlarmObserved {
   statistic?: string;
   threshold?: number;
   comparison?: string;
+  evaluationPeriods?: number;
+  datapointsToAlarm?: number;
   actions: string[];
   state?: string;
 }
 
 const PERIOD_SECONDS = 300;
+
+function wantedCondition(d: AlarmDesired) {
+  return { threshold: d.threshold ?? 0, comparison: d.comparison ?? 'GreaterThanThreshold', evaluationPeriods: d.evaluationPeriods ?? 1 };
+}
 
 export function alarmModule(id: string, spec: (env: ProvisionEnv) => AlarmDesired | undefined, name: (env: ProvisionEnv) => string): ResourceModule<AlarmDesired, AlarmObserved> {
   return {
@@ -131,18 +150,26 @@ export function alarmModule(id: string, spec: (env: ProvisionEnv) => AlarmDesire
         statistic: a.Statistic,
         threshold: a.Threshold,
         comparison: a.ComparisonOperator,
+        ...(a.EvaluationPeriods !== undefined ? { evaluationPeriods: a.EvaluationPeriods } : {}),
+        ...(a.DatapointsToAlarm !== undefined ? { datapointsToAlarm: a.DatapointsToAlarm } : {}),
         actions: a.AlarmActions ?? [],
         state: a.StateValue,
       };
     },
 
     diff(d, o, world, env) {
-      const reasons: string[] = [];
+      const reasons: Difference[] = [];
       const dims = o.dimensions.map((x) => `${x.Name}=${x.Value}`).join(',');
-      if (o.namespace !== d.namespace || o.metric !== d.metric || dims !== `${d.dimension.Name}=${d.dimension.Value}`) reasons.push('watches another metric');
-      if (o.statistic !== d.statistic || o.threshold !== 0 || o.comparison !== 'GreaterThanThreshold') reasons.push('threshold differs');
+      const wantDims = `${d.dimension.Name}=${d.dimension.Value}`;
+      if (o.namespace !== d.namespace || o.metric !== d.metric || dims !== wantDims) reasons.push(change('metric', `${o.namespace}/${o.metric} ${dims}`, `${d.namespace}/${d.metric} ${wantDims}`));
+      const w = wantedCondition(d);
+      if (o.statistic !== d.statistic || o.threshold !== w.threshold || o.comparison !== w.comparison)
+        reasons.push(change('condition', `${o.statistic} ${o.comparison} ${o.threshold}`, `${d.statistic} ${w.comparison} ${w.threshold}`));
+      // An alarm created before DatapointsToAlarm existed reports none: it then equals EvaluationPeriods.
+      if (o.evaluationPeriods !== w.evaluationPeriods || (o.datapointsToAlarm ?? o.evaluationPeriods) !== w.evaluationPeriods)
+        reasons.push(change('datapoints to alarm / periods', `${o.datapointsToAlarm ?? o.evaluationPeriods}/${o.evaluationPeriods}`, `${w.evaluationPeriods}/${w.evaluationPeriods}`));
       const topic = world.get('alarm-topic')?.arn ?? arns.topic(env, env.names.alarmTopic);
-      if (!o.actions.includes(topic)) reasons.push('does not notify the alarm topic');
+      if (!o.actions.includes(topic)) reasons.push(change('alarm actions', o.actions, [topic]));
       return reasons;
     },
 
@@ -150,6 +177,7 @@ export function alarmModule(id: string, spec: (env: ProvisionEnv) => AlarmDesire
       const cw = await aws.cloudwatch();
       const m = await import('@aws-sdk/client-cloudwatch');
       const topic = world.get('alarm-topic')?.arn ?? arns.topic(env, env.names.alarmTopic);
+      const w = wantedCondition(d);
       // PutMetricAlarm creates or replaces.
       await call('cloudwatch:PutMetricAlarm', d.name, () =>
         cw.send(
@@ -161,9 +189,10 @@ export function alarmModule(id: string, spec: (env: ProvisionEnv) => AlarmDesire
             Dimensions: [d.dimension],
             Statistic: d.statistic,
             Period: PERIOD_SECONDS,
-            EvaluationPeriods: 1,
-            Threshold: 0,
-            ComparisonOperator: 'GreaterThanThreshold',
+            EvaluationPeriods: w.evaluationPeriods,
+            DatapointsToAlarm: w.evaluationPeriods,
+            Threshold: w.threshold,
+            ComparisonOperator: w.comparison,
             // No data means no failures: the metric is only emitted when something happens.
             TreatMissingData: 'notBreaching',
             AlarmActions: [topic],
@@ -177,8 +206,10 @@ export function alarmModule(id: string, spec: (env: ProvisionEnv) => AlarmDesire
         metric: d.metric,
         dimensions: [d.dimension],
         statistic: d.statistic,
-        threshold: 0,
-        comparison: 'GreaterThanThreshold',
+        threshold: w.threshold,
+        comparison: w.comparison,
+        evaluationPeriods: w.evaluationPeriods,
+        datapointsToAlarm: w.evaluationPeriods,
         actions: [topic],
         state: 'INSUFFICIENT_DATA',
       };
@@ -229,4 +260,20 @@ export const dlqMessagesAlarm = alarmModule(
         }
       : undefined,
   (env) => env.names.alarmDlqMessages,
+);
+
+export const retryAttemptsAlarm = alarmModule(
+  'alarm:retry-attempts',
+  (env) => ({
+    name: env.names.alarmRetryAttempts,
+    namespace: 'AWS/Events',
+    metric: 'RetryInvocationAttempts',
+    dimension: { Name: 'RuleName', Value: env.names.rule },
+    statistic: 'Sum',
+    description: 'vidpipe: EventBridge has been retrying deliveries to the listener for 15 minutes (is `vidpipe listen` down, or refusing the key?)',
+    threshold: 1,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    evaluationPeriods: 3,
+  }),
+  (env) => env.names.alarmRetryAttempts,
 );

@@ -4,6 +4,7 @@
  * (see checkListenerUrl in ../setup.ts).
  */
 import { usesApiDestination } from '../../config/config.js';
+import { change, type Difference } from '../diff.js';
 import type { ResourceModule } from '../types.js';
 import { call, deleteIfExists, readOrUndefined } from './common.js';
 
@@ -48,12 +49,12 @@ export const apiDestination: ResourceModule<DestinationDesired, DestinationObser
   },
 
   diff(d, o, world) {
-    const reasons: string[] = [];
-    if (o.url !== d.url) reasons.push(`URL is ${o.url ?? 'unset'}, not ${d.url}`);
-    if (o.method !== 'POST') reasons.push(`method is ${o.method ?? 'unset'}, not POST`);
-    if (o.rate !== d.rate) reasons.push(`rate limit is ${o.rate ?? 'unset'}/s, not ${d.rate}/s`);
+    const reasons: Difference[] = [];
+    if (o.url !== d.url) reasons.push(change('InvocationEndpoint', o.url, d.url));
+    if (o.method !== 'POST') reasons.push(change('HttpMethod', o.method, 'POST'));
+    if (o.rate !== d.rate) reasons.push(change('InvocationRateLimitPerSecond', o.rate, d.rate));
     const connectionArn = world.get('connection')?.arn;
-    if (o.connectionArn !== connectionArn) reasons.push(connectionArn ? 'uses another connection' : 'its connection is missing');
+    if (o.connectionArn !== connectionArn) reasons.push(connectionArn ? change('ConnectionArn', o.connectionArn, connectionArn) : 'its connection is missing');
     return reasons;
   },
 

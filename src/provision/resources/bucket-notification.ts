@@ -3,6 +3,7 @@
  * PutBucketNotificationConfiguration replaces the bucket's whole configuration, so every write reads the current one
  * and changes only vidpipe's entry (by its Id): other Lambda, SQS, SNS and EventBridge notifications survive.
  */
+import { change, type Difference } from '../diff.js';
 import type { NotificationConfiguration, LambdaFunctionConfiguration } from '@aws-sdk/client-s3';
 import type { AwsContext } from '../../aws/context.js';
 import { partitionOf, triggerNames } from '../names.js';
@@ -70,12 +71,12 @@ export const bucketNotification: ResourceModule<NotificationDesired, Notificatio
   },
 
   diff(d, o, world, env) {
-    const reasons: string[] = [];
+    const reasons: Difference[] = [];
     const functionArn =
       world.get('lambda-function')?.arn ?? `arn:${partitionOf(env.region)}:lambda:${env.region}:${env.accountId}:function:${triggerNames(env.config.app).lambdaFunction}`;
-    if (o.functionArn !== functionArn) reasons.push('invokes another function');
-    if (o.events.join(',') !== d.events.join(',')) reasons.push('other events');
-    if (o.suffix !== d.suffix) reasons.push(`suffix filter ${o.suffix ?? 'none'} → ${d.suffix ?? 'none'}`);
+    if (o.functionArn !== functionArn) reasons.push(change('LambdaFunctionArn', o.functionArn, functionArn));
+    if (o.events.join(',') !== d.events.join(',')) reasons.push(change('Events', o.events, d.events));
+    if (o.suffix !== d.suffix) reasons.push(change('suffix filter', o.suffix, d.suffix));
     return reasons;
   },
 

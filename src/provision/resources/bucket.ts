@@ -4,6 +4,7 @@
  * bucket's own tags. A bucket owned by another account is refused. Teardown deletes buckets only when asked to
  * (--delete-buckets), emptying every object version first.
  */
+import { change, type Difference } from '../diff.js';
 import { UsageError } from '../../errors.js';
 import { httpStatusOf } from '../../aws/errors.js';
 import { APP_TAG_KEY, arns } from '../names.js';
@@ -60,10 +61,10 @@ function bucketModule(id: 'input-bucket' | 'output-bucket', pick: (env: Provisio
     },
 
     diff(_d, o, _w, env) {
-      const reasons: string[] = [];
-      if (!o.publicAccessBlocked) reasons.push('public access is not fully blocked');
-      if (!o.encrypted) reasons.push('no default encryption');
-      if (o.tags[APP_TAG_KEY] !== env.config.app) reasons.push(`not tagged ${APP_TAG_KEY}=${env.config.app}`);
+      const reasons: Difference[] = [];
+      if (!o.publicAccessBlocked) reasons.push(change('public access block', 'not all four settings on', 'all four on'));
+      if (!o.encrypted) reasons.push(change('default encryption', 'off', 'on'));
+      if (o.tags[APP_TAG_KEY] !== env.config.app) reasons.push(change(`tag ${APP_TAG_KEY}`, o.tags[APP_TAG_KEY], env.config.app));
       return reasons;
     },
 

@@ -8,6 +8,7 @@
  * DescribeConnection shows (auth type, header name) and a local marker: a fingerprint (SHA-256 prefix) of the
  * credential setup last sent, kept in .vidpipe/provision-state.json. No secret is in the marker.
  */
+import { change, type Difference } from '../diff.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -113,9 +114,9 @@ export const connection: ResourceModule<ConnectionDesired, ConnectionObserved> =
   },
 
   diff(d, o) {
-    const reasons: string[] = [];
-    if (o.authType !== d.authType) return [`auth type is ${o.authType ?? 'unknown'}, not ${d.authType}`];
-    if (d.authType === 'API_KEY' && o.header !== d.header) reasons.push(`header is ${o.header ?? 'unset'}, not ${d.header}`);
+    const reasons: Difference[] = [];
+    if (o.authType !== d.authType) return [change('AuthorizationType', o.authType, d.authType)];
+    if (d.authType === 'API_KEY' && o.header !== d.header) reasons.push(change('ApiKeyName', o.header, d.header));
     if (!o.localFingerprint) reasons.push('no credential in the local secrets file');
     else if (!o.sentFingerprint) reasons.push('its credential is not known to match the local secrets file');
     else if (o.sentFingerprint !== o.localFingerprint) reasons.push('the local credential changed');

@@ -4,6 +4,7 @@
  * In SQS delivery it is also the event queue's redrive target (event-queue.ts): SQS moves messages there itself, under
  * no queue policy.
  */
+import { change, jsonChanges, type Difference } from '../diff.js';
 import { deadLetterQueuePolicy, parsePolicyDocument } from '../documents.js';
 import { sameJson } from '../../util/canonical-json.js';
 import { arns } from '../names.js';
@@ -56,9 +57,9 @@ export const deadLetterQueue: ResourceModule<QueueDesired, QueueObserved> = {
   },
 
   diff(d, o) {
-    const reasons: string[] = [];
-    if (!sameJson(o.policy, JSON.parse(d.attributes.Policy))) reasons.push(o.policy ? 'queue policy differs' : 'queue policy missing');
-    if (o.retention !== d.attributes.MessageRetentionPeriod) reasons.push(`retention is ${o.retention ?? 'unset'} s, not ${RETENTION_SECONDS} s`);
+    const reasons: Difference[] = [];
+    if (!sameJson(o.policy, JSON.parse(d.attributes.Policy))) reasons.push(...(o.policy ? jsonChanges('Policy', o.policy, JSON.parse(d.attributes.Policy)) : ['queue policy missing']));
+    if (o.retention !== d.attributes.MessageRetentionPeriod) reasons.push(change('MessageRetentionPeriod', o.retention, d.attributes.MessageRetentionPeriod));
     return reasons;
   },
 

@@ -11,6 +11,7 @@
  * - A visibility timeout suited to the puller, and long polling by default.
  */
 import { usesEventQueue } from '../../config/config.js';
+import { change, jsonChanges, type Difference } from '../diff.js';
 import { eventQueuePolicy, parsePolicyDocument } from '../documents.js';
 import { sameJson } from '../../util/canonical-json.js';
 import { arns } from '../names.js';
@@ -125,20 +126,24 @@ export const eventQueue: ResourceModule<EventQueueDesired, EventQueueObserved> =
   },
 
   diff(d, o) {
-    const reasons: string[] = [];
+    const reasons: Difference[] = [];
     const want = d.attributes;
-    if (!sameJson(o.policy, JSON.parse(want.Policy!))) reasons.push(o.policy ? 'queue policy differs' : 'queue policy missing');
-    if (o.sse !== 'true') reasons.push('server-side encryption (SSE-SQS) is off');
-    if (o.visibilityTimeout !== want.VisibilityTimeout) reasons.push(`visibility timeout is ${o.visibilityTimeout ?? 'unset'} s, not ${want.VisibilityTimeout} s`);
-    if (o.retention !== want.MessageRetentionPeriod) reasons.push(`retention is ${o.retention ?? 'unset'} s, not ${want.MessageRetentionPeriod} s`);
-    if (o.receiveWait !== want.ReceiveMessageWaitTimeSeconds) reasons.push(`receive wait is ${o.receiveWait ?? 'unset'} s, not ${want.ReceiveMessageWaitTimeSeconds} s`);
+    const policy = JSON.parse(want.Policy!) as unknown;
+    if (!sameJson(o.policy, policy)) reasons.push(...(o.policy ? jsonChanges('Policy', o.policy, policy) : ['queue policy missing']));
+    if (o.sse !== 'true') reasons.push(change('SqsManagedSseEnabled', o.sse, 'true'));
+    for (const key of ['VisibilityTimeout', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds'] as const) {
+      const current = { VisibilityTimeout: o.visibilityTimeout, MessageRetentionPeriod: o.retention, ReceiveMessageWaitTimeSeconds: o.receiveWait }[key];
+      if (current !== want[key]) reasons.push(change(key, current, want[key]));
+    }
     const redrive = want.RedrivePolicy ? (JSON.parse(want.RedrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number }) : undefined;
     if (!redrive) {
-      if (o.redrive?.deadLetterTargetArn) reasons.push('has a redrive policy the config turned off (deadLetterQueue: false)');
+      if (o.redrive?.deadLetterTargetArn) reasons.push(change('RedrivePolicy', o.redrive, undefined));
     } else if (!o.redrive?.deadLetterTargetArn) reasons.push('no redrive policy to the dead-letter queue');
-    else if (o.redrive.deadLetterTargetArn !== redrive.deadLetterTargetArn) reasons.push(`redrives to ${o.redrive.deadLetterTargetArn}, not the dead-letter queue`);
-    // SQS returns maxReceiveCount as a number, some emulators as a string.
-    else if (Number(o.redrive.maxReceiveCount) !== redrive.maxReceiveCount) reasons.push(`redrive after ${o.redrive.maxReceiveCount ?? '?'} receives, not ${redrive.maxReceiveCount}`);
+    else {
+      if (o.redrive.deadLetterTargetArn !== redrive.deadLetterTargetArn) reasons.push(change('RedrivePolicy.deadLetterTargetArn', o.redrive.deadLetterTargetArn, redrive.deadLetterTargetArn));
+      // SQS returns maxReceiveCount as a number, some emulators as a string.
+      if (Number(o.redrive.maxReceiveCount) !== redrive.maxReceiveCount) reasons.push(change('RedrivePolicy.maxReceiveCount', o.redrive.maxReceiveCount, redrive.maxReceiveCount));
+    }
     return reasons;
   },
 

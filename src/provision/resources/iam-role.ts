@@ -2,6 +2,7 @@
  * An IAM role with a trust policy and one inline policy: the shape of every role vidpipe makes (the MediaConvert job
  * role, the EventBridge invoke role, and the Lambda's execution role). A role's inline policy is named "vidpipe".
  */
+import { jsonChanges, type Difference } from '../diff.js';
 import { parsePolicyDocument, type PolicyDocument } from '../documents.js';
 import { sameJson } from '../../util/canonical-json.js';
 import type { ProvisionEnv, ResourceModule, World } from '../types.js';
@@ -58,11 +59,11 @@ export function roleModule(spec: RoleSpec): ResourceModule<RoleDesired, RoleObse
     },
 
     diff(_d, o, world, env) {
-      const reasons: string[] = [];
-      if (!sameJson(o.trust, spec.trust(env))) reasons.push('trust policy differs');
+      const reasons: Difference[] = [];
+      if (!sameJson(o.trust, spec.trust(env))) reasons.push(...jsonChanges('trust policy', o.trust, spec.trust(env)));
       const access = spec.access(env, world);
       if (!access) reasons.push(`permissions wait for ${spec.waitingFor ?? 'a resource'}`);
-      else if (!sameJson(o.access, access)) reasons.push(o.access ? 'permissions differ' : 'permissions missing');
+      else if (!sameJson(o.access, access)) reasons.push(...(o.access ? jsonChanges('permissions', o.access, access) : ['permissions missing']));
       return reasons;
     },
 

@@ -3,7 +3,7 @@
  * A new resource is one module file plus one line here.
  */
 import type { AnyResource } from '../types.js';
-import { alarmEmail, alarmTopic, dlqMessagesAlarm, failedInvocationsAlarm, sentToDlqAlarm } from './alarms.js';
+import { alarmEmail, alarmTopic, dlqMessagesAlarm, failedInvocationsAlarm, retryAttemptsAlarm, sentToDlqAlarm } from './alarms.js';
 import { apiDestination } from './api-destination.js';
 import { archive } from './archive.js';
 import { inputBucket, outputBucket } from './bucket.js';
@@ -16,6 +16,8 @@ import { jobTemplateResources } from './job-template.js';
 import { bucketNotification } from './bucket-notification.js';
 import { lambdaErrorsAlarm } from './lambda-errors-alarm.js';
 import { lambdaFunction } from './lambda-function.js';
+import { lambdaInvokeConfig } from './lambda-invoke-config.js';
+import { lambdaLogGroup } from './lambda-log-group.js';
 import { lambdaPermission } from './lambda-permission.js';
 import { lambdaRole } from './lambda-role.js';
 import { operatorPolicyResource } from './operator-policy.js';
@@ -40,10 +42,13 @@ export const RESOURCES: readonly AnyResource[] = [
   alarmTopic,
   alarmEmail,
   failedInvocationsAlarm,
+  retryAttemptsAlarm,
   sentToDlqAlarm,
   dlqMessagesAlarm,
   lambdaRole,
+  lambdaLogGroup,
   lambdaFunction,
+  lambdaInvokeConfig,
   lambdaPermission,
   bucketNotification,
   lambdaErrorsAlarm,
@@ -52,3 +57,5 @@ export const RESOURCES: readonly AnyResource[] = [
 
 /** Buckets hold user data: teardown keeps them unless asked (--delete-buckets). */
 export const DATA_RESOURCES: ReadonlySet<string> = new Set([inputBucket.id, outputBucket.id]);
+/** Logs: teardown deletes them unless asked to keep them (--keep-logs). */
+export const LOG_RESOURCES: ReadonlySet<string> = new Set([lambdaLogGroup.id]);

@@ -3,9 +3,11 @@
  * environment variables. Its code is uploaded only when the bundle's sha256 differs from the function's CodeSha256
  * (the bundle is reproducible, see src/lambda/bundle.ts).
  */
+import { change, jsonChanges, type Difference } from '../diff.js';
 import { LAMBDA_HANDLER, LAMBDA_RUNTIME } from '../../lambda/bundle.js';
 import { lambdaEnvironment } from '../../lambda/env.js';
 import { sameJson } from '../../util/canonical-json.js';
+import { retry } from '../../util/retry.js';
 import { arns, triggerNames } from '../names.js';
 import type { ProvisionEnv, ResourceModule } from '../types.js';
 import { appTagMap, call, deleteIfExists, readOrUndefined } from './common.js';
@@ -42,26 +44,30 @@ function bundleOf(env: ProvisionEnv) {
   return env.lambdaBundle;
 }
 
-function configurationDiffers(d: FunctionDesired, o: FunctionObserved): string[] {
-  const reasons: string[] = [];
-  if (o.runtime !== d.runtime) reasons.push(`runtime ${o.runtime} → ${d.runtime}`);
-  if (o.handler !== d.handler || o.timeout !== d.timeout || o.memory !== d.memory) reasons.push('settings differ');
-  if (o.role !== d.role) reasons.push('execution role differs');
-  if (!sameJson(o.environment, d.environment)) reasons.push('environment differs');
+function configurationDiffers(d: FunctionDesired, o: FunctionObserved): Difference[] {
+  const reasons: Difference[] = [];
+  if (o.runtime !== d.runtime) reasons.push(change('Runtime', o.runtime, d.runtime));
+  if (o.handler !== d.handler) reasons.push(change('Handler', o.handler, d.handler));
+  if (o.timeout !== d.timeout) reasons.push(change('Timeout', o.timeout, d.timeout));
+  if (o.memory !== d.memory) reasons.push(change('MemorySize', o.memory, d.memory));
+  if (o.role !== d.role) reasons.push(change('Role', o.role, d.role));
+  if (!sameJson(o.environment, d.environment)) reasons.push(...jsonChanges('Environment', o.environment, d.environment));
   return reasons;
 }
 
-/** IAM is eventually consistent: a role created seconds ago may not be assumable by Lambda yet (it says so in a 400). */
-async function retryWhileRoleNotReady<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const e = err as Error;
-      if (attempt >= 8 || e.name !== 'InvalidParameterValueException' || !/role|assume/i.test(e.message)) throw err;
-      await new Promise((r) => setTimeout(r, 1500 * (attempt + 1)));
-    }
-  }
+/**
+ * IAM is eventually consistent: a role created seconds ago may not be assumable by Lambda yet (it says so in a 400).
+ * Up to 9 attempts with the shared backoff (1 s doubling, capped at 8 s, full jitter): ~30 s at most, beyond the few
+ * seconds IAM usually takes.
+ */
+function retryWhileRoleNotReady<T>(fn: () => Promise<T>): Promise<T> {
+  return retry(fn, {
+    attempts: 9,
+    baseMs: 1000,
+    maxMs: 8000,
+    // call() wraps the SDK's error in a VidpipeError: look at its cause too.
+    retryable: (err) => [err, (err as Error).cause].some((e) => (e as Error)?.name === 'InvalidParameterValueException' && /role|assume/i.test((e as Error).message)),
+  });
 }
 
 export const lambdaFunction: ResourceModule<FunctionDesired, FunctionObserved> = {

@@ -3,6 +3,7 @@
  * (SourceArn + SourceAccount: bucket ARNs carry no account id). It must exist before the bucket notification:
  * PutBucketNotificationConfiguration checks it (aws-facts.md §5).
  */
+import { change, type Difference } from '../diff.js';
 import { arns, triggerNames } from '../names.js';
 import type { ResourceModule } from '../types.js';
 import { call, deleteIfExists, readOrUndefined } from './common.js';
@@ -68,10 +69,10 @@ export const lambdaPermission: ResourceModule<PermissionDesired, PermissionObser
   },
 
   diff(d, o) {
-    const reasons: string[] = [];
+    const reasons: Difference[] = [];
     if (o.principal !== 's3.amazonaws.com' || o.action !== 'lambda:InvokeFunction') reasons.push('grants something else');
-    if (o.sourceArn !== d.sourceArn) reasons.push(`source is ${o.sourceArn ?? 'any bucket'}`);
-    if (o.sourceAccount !== d.sourceAccount) reasons.push(`source account is ${o.sourceAccount ?? 'any account'}`);
+    if (o.sourceArn !== d.sourceArn) reasons.push(change('AWS:SourceArn', o.sourceArn, d.sourceArn));
+    if (o.sourceAccount !== d.sourceAccount) reasons.push(change('AWS:SourceAccount', o.sourceAccount, d.sourceAccount));
     return reasons;
   },
 

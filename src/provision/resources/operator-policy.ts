@@ -3,6 +3,7 @@
  * whoever runs vidpipe day to day. Updated by a new default version; teardown detaches it from every user, group
  * and role first, as DeletePolicy requires.
  */
+import { jsonChanges } from '../diff.js';
 import { operatorPolicy, parsePolicyDocument, type PolicyDocument } from '../documents.js';
 import { sameJson } from '../../util/canonical-json.js';
 import { arns } from '../names.js';
@@ -42,7 +43,7 @@ export const operatorPolicyResource: ResourceModule<PolicyDesired, PolicyObserve
     return { arn: PolicyArn, document: parsePolicyDocument(version.PolicyVersion?.Document), attachments: policy.Policy.AttachmentCount ?? 0 };
   },
 
-  diff: (d, o) => (sameJson(o.document, d.document) ? [] : ['policy document differs']),
+  diff: (d, o) => (sameJson(o.document, d.document) ? [] : jsonChanges('PolicyDocument', o.document, d.document)),
 
   async apply(aws, d, o, _w, env) {
     const iam = await aws.iam();

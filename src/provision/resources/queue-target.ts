@@ -5,6 +5,7 @@
  * (eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions).
  */
 import { usesEventQueue, type RetryPolicyConfig } from '../../config/config.js';
+import { change, type Difference } from '../diff.js';
 import type { ResourceModule, World } from '../types.js';
 import { putTarget, readTarget, removeTarget, retryAndDeadLetterReasons } from './rule-target.js';
 
@@ -43,9 +44,10 @@ export const queueTarget: ResourceModule<QueueTargetDesired, QueueTargetObserved
 
   diff(d, o, world) {
     const want = expected(d, world);
-    const reasons: string[] = [];
-    if (!want.queueArn || o.queueArn !== want.queueArn) reasons.push('does not point at the event queue');
-    if (o.roleArn) reasons.push('has a role an SQS target does not need');
+    const reasons: Difference[] = [];
+    if (!want.queueArn || o.queueArn !== want.queueArn) reasons.push(want.queueArn ? change('Arn', o.queueArn, want.queueArn) : 'does not point at the event queue');
+    // An SQS target is authorized by the queue policy: a role would only be a permission nobody needs.
+    if (o.roleArn) reasons.push(change('RoleArn', o.roleArn, undefined));
     reasons.push(...retryAndDeadLetterReasons(d, o, want.deadLetterArn));
     return reasons;
   },

@@ -2,6 +2,7 @@
  * The rule's target: the API destination, called with the invoke role, an explicit RetryPolicy, and (when enabled)
  * the DLQ. PutTargets and RemoveTargets report per-target failures in FailedEntryCount with HTTP 200: checked here.
  */
+import { change, type Difference } from '../diff.js';
 import { VidpipeError } from '../../errors.js';
 import { usesApiDestination, type RetryPolicyConfig } from '../../config/config.js';
 import type { AwsContext } from '../../aws/context.js';
@@ -65,12 +66,13 @@ export function retryAndDeadLetterReasons(
   d: { retry: RetryPolicyConfig; deadLetterQueue: boolean },
   o: { retry?: ObservedTarget['retry']; deadLetterArn?: string },
   wantDeadLetterArn: string | undefined,
-): string[] {
-  const reasons: string[] = [];
-  if (o.retry?.maximumRetryAttempts !== d.retry.maximumRetryAttempts || o.retry?.maximumEventAgeInSeconds !== d.retry.maximumEventAgeInSeconds)
-    reasons.push('retry policy differs');
+): Difference[] {
+  const reasons: Difference[] = [];
+  if (o.retry?.maximumRetryAttempts !== d.retry.maximumRetryAttempts) reasons.push(change('RetryPolicy.MaximumRetryAttempts', o.retry?.maximumRetryAttempts, d.retry.maximumRetryAttempts));
+  if (o.retry?.maximumEventAgeInSeconds !== d.retry.maximumEventAgeInSeconds)
+    reasons.push(change('RetryPolicy.MaximumEventAgeInSeconds', o.retry?.maximumEventAgeInSeconds, d.retry.maximumEventAgeInSeconds));
   if (o.deadLetterArn !== wantDeadLetterArn || (d.deadLetterQueue && !wantDeadLetterArn))
-    reasons.push(d.deadLetterQueue ? 'dead-letter queue not set' : 'has a dead-letter queue the config turned off');
+    reasons.push(d.deadLetterQueue && !wantDeadLetterArn ? 'dead-letter queue not set' : change('DeadLetterConfig.Arn', o.deadLetterArn, wantDeadLetterArn));
   return reasons;
 }
 
@@ -123,9 +125,9 @@ export const ruleTarget: ResourceModule<TargetDesired, TargetObserved> = {
 
   diff(d, o, world) {
     const want = expected(d, world);
-    const reasons: string[] = [];
-    if (!want.destinationArn || o.destinationArn !== want.destinationArn) reasons.push('does not point at the API destination');
-    if (!want.roleArn || o.roleArn !== want.roleArn) reasons.push('does not use the invoke role');
+    const reasons: Difference[] = [];
+    if (!want.destinationArn || o.destinationArn !== want.destinationArn) reasons.push(want.destinationArn ? change('Arn', o.destinationArn, want.destinationArn) : 'does not point at the API destination');
+    if (!want.roleArn || o.roleArn !== want.roleArn) reasons.push(want.roleArn ? change('RoleArn', o.roleArn, want.roleArn) : 'does not use the invoke role');
     reasons.push(...retryAndDeadLetterReasons(d, o, want.deadLetterArn));
     return reasons;
   },

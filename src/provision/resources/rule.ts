@@ -1,4 +1,5 @@
 /** The EventBridge rule on the default bus that forwards MediaConvert job state changes (the configured statuses). */
+import { change, jsonChanges, type Difference } from '../diff.js';
 import { eventPattern } from '../documents.js';
 import { sameJson } from '../../util/canonical-json.js';
 import type { ResourceModule } from '../types.js';
@@ -32,9 +33,9 @@ export const rule: ResourceModule<RuleDesired, RuleObserved> = {
   },
 
   diff(d, o) {
-    const reasons: string[] = [];
-    if (!sameJson(o.pattern, d.pattern)) reasons.push('event pattern differs');
-    if (o.state !== 'ENABLED') reasons.push(`state is ${o.state ?? 'unknown'}`);
+    const reasons: Difference[] = [];
+    if (!sameJson(o.pattern, d.pattern)) reasons.push(...jsonChanges('EventPattern', o.pattern, d.pattern));
+    if (o.state !== 'ENABLED') reasons.push(change('State', o.state, 'ENABLED'));
     return reasons;
   },
 

@@ -78,8 +78,6 @@ export class PostgresStore implements ListenerStore {
   private readonly listeners: Array<(results: readonly IngestResult[]) => void> = [];
   private readonly S: string;
   readonly writer: BatchWriter;
-  /** The last successful probe: a failed one is never reused, so recovery shows at once. */
-  private lastProbe: { at: number; answer: Readiness } | undefined;
 
   private constructor(
     readonly pool: Pool,
@@ -494,23 +492,16 @@ export class PostgresStore implements ListenerStore {
     await this.query(`DELETE FROM ${this.S}.leases WHERE name = $1 AND owner = $2`, [name, owner]);
   }
 
-  /** A small committed write, at most once a second: fails when the server is gone, read-only or out of disk. */
-  async readiness(): Promise<Readiness> {
-    const now = this.clock();
-    if (this.lastProbe?.answer.ready && now - this.lastProbe.at < 1000 && !this.writer.lastFailure) return this.lastProbe.answer;
-    let answer: Readiness;
-    try {
-      await this.query(
-        `INSERT INTO ${this.S}.leases (name, owner, expires_at) VALUES ('write-probe', 'readyz', $1) ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at`,
-        [now],
-      );
-      this.writer.lastFailure = undefined;
-      answer = { ready: true };
-    } catch (err) {
-      answer = { ready: false, reason: `the database does not take writes: ${(err as Error).message}` };
-    }
-    this.lastProbe = { at: now, answer };
-    return answer;
+  readiness(): Promise<Readiness> {
+    return this.writer.readiness();
+  }
+
+  /** The readiness probe: a small committed write (fails when the server is gone, read-only or out of disk). */
+  async probeWrite(now: number): Promise<void> {
+    await this.query(
+      `INSERT INTO ${this.S}.leases (name, owner, expires_at) VALUES ('write-probe', 'readyz', $1) ON CONFLICT (name) DO UPDATE SET expires_at = excluded.expires_at`,
+      [now],
+    );
   }
 
   async close(): Promise<void> {
@@ -552,9 +543,8 @@ class PgCommitter implements Committer {
   commit(events: EventToWrite[], now: number): Promise<EventOutcome[]> {
     return this.store.commitBatch(events, now);
   }
-  async probe(): Promise<void> {
-    const answer = await this.store.readiness();
-    if (!answer.ready) throw new StoreUnavailableError(answer.reason);
+  probe(now: number): Promise<void> {
+    return this.store.probeWrite(now);
   }
   async close(): Promise<void> {}
 }

@@ -45,14 +45,9 @@ export interface SqliteStoreOptions {
   clock?: () => number;
 }
 
-/** A readiness probe writes at most this often; between probes the last answer stands. */
-const PROBE_INTERVAL_MS = 1000;
-
 export class SqliteStore implements ListenerStore {
   readonly engine = 'sqlite' as const;
   private readonly listeners: Array<(results: readonly IngestResult[]) => void> = [];
-  /** The last successful probe: a failed one is never reused, so recovery shows at once. */
-  private lastProbe: { at: number; answer: Readiness } | undefined;
 
   private constructor(
     readonly location: string,
@@ -174,24 +169,8 @@ export class SqliteStore implements ListenerStore {
     this.read(() => this.q.releaseLease(name, owner));
   }
 
-  /**
-   * Ready when the writer thread lives and the last commit did not fail; after a failure (or when nothing was
-   * committed for a while) a small write through the writer tells whether the database takes writes again — a
-   * read-only file, a full disk or a held lock fail it. At most one probe a second.
-   */
-  async readiness(): Promise<Readiness> {
-    if (!this.writer.available) return { ready: false, reason: 'the database writer thread has stopped' };
-    const now = this.clock();
-    if (this.lastProbe?.answer.ready && now - this.lastProbe.at < PROBE_INTERVAL_MS && !this.writer.lastFailure) return this.lastProbe.answer;
-    let answer: Readiness;
-    try {
-      await this.writer.probe();
-      answer = { ready: true };
-    } catch (err) {
-      answer = { ready: false, reason: `the database does not take writes: ${(err as Error).message}` };
-    }
-    this.lastProbe = { at: now, answer };
-    return answer;
+  readiness(): Promise<Readiness> {
+    return this.writer.readiness();
   }
 
   async close(): Promise<void> {
