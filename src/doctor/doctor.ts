@@ -15,6 +15,7 @@ import { VidpipeError } from '../errors.js';
 import type { JobStatus } from '../events/types.js';
 import { arns, triggerNames } from '../provision/names.js';
 import type { EventQueueObserved } from '../provision/resources/event-queue.js';
+import { describeDifference } from '../provision/diff.js';
 import { RESOURCES } from '../provision/resources/index.js';
 import { provisionEnv } from '../provision/service.js';
 import type { AnyResource, Observed, ProvisionEnv } from '../provision/types.js';
@@ -160,7 +161,7 @@ async function awsChecks(options: DoctorOptions, env: ProvisionEnv, add: (c: Che
     }
     if (o.observed === undefined) return add({ hop, id, title, status: 'fail', saw: `${m.kind} ${name} does not exist`, fix: 'vidpipe setup' });
     const reasons = m.diff(desired, o.observed, world, env);
-    if (reasons.length) return add({ hop, id, title, status: 'fail', saw: `${m.kind} ${name}: ${reasons.join('; ')}`, fix: 'vidpipe setup (repairs it)', ...(extra?.(o.observed) ?? {}) });
+    if (reasons.length) return add({ hop, id, title, status: 'fail', saw: `${m.kind} ${name}: ${reasons.map(describeDifference).join('; ')}`, fix: 'vidpipe setup (repairs it)', ...(extra?.(o.observed) ?? {}) });
     const details = m.details ? Object.entries(m.details(o.observed)).map(([k, v]) => `${k}: ${v}`) : [];
     return add({ hop, id, title, status: 'ok', saw: [name, ...details].join(', '), ...(extra?.(o.observed) ?? {}) });
   };
