@@ -22,6 +22,8 @@ export interface ListenConfig {
   db?: string;
   /** SQLite path or PostgreSQL URL (no password: see listen.ts). */
   database?: string;
+  /** false: no dashboard at / (same as `listen --no-dashboard`). */
+  dashboard?: boolean;
   /** Slow-client limits (src/listener/limits.ts has the defaults and why). */
   headerTimeoutSeconds?: number;
   requestTimeoutSeconds?: number;
@@ -171,6 +173,7 @@ export const configSchema = {
         // A SQLite path or a PostgreSQL URL without a password (the config is under version control: the password
         // comes from VIDPIPE_DATABASE_URL, PGPASSWORD or ~/.pgpass).
         database: { type: 'string', minLength: 1 },
+        dashboard: { type: 'boolean' },
         headerTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
         requestTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
         keepAliveTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },

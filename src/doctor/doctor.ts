@@ -7,6 +7,7 @@
  * means the same thing everywhere; doctor adds what those cannot see (runtime state, logs, HTTP answers).
  * Nothing here prints or exits: the command renders the report.
  */
+import { describeDifference } from '../provision/diff.js';
 import type { AwsContext } from '../aws/context.js';
 import { awsErrorName } from '../aws/errors.js';
 import { DEFAULT_AUTH_HEADER, DEFAULT_LISTENER_PATH, localListenerOrigin, usesApiDestination, usesEventQueue, type VidpipeConfig } from '../config/config.js';
@@ -15,7 +16,6 @@ import { VidpipeError } from '../errors.js';
 import type { JobStatus } from '../events/types.js';
 import { arns, triggerNames } from '../provision/names.js';
 import type { EventQueueObserved } from '../provision/resources/event-queue.js';
-import { describeDifference } from '../provision/diff.js';
 import { RESOURCES } from '../provision/resources/index.js';
 import { provisionEnv } from '../provision/service.js';
 import type { AnyResource, Observed, ProvisionEnv } from '../provision/types.js';

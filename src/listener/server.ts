@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { openStore, parseDatabaseLocation, type DatabaseLocation } from '../store/open-store.js';
 import { buildListener, type ListenerDeps } from './http/app.js';
 import type { AuthConfig } from './http/auth.js';
+import { LiveHub, type DashboardOptions } from './http/dashboard/index.js';
 import { StoreUnavailableError, type ListenerStore } from './core/store-port.js';
 import { createEventParser } from '../events/parse-event.js';
 import type { NormalisedEvent } from '../events/normalise.js';
@@ -47,6 +48,8 @@ export interface ListenerOptions {
   writer?: 'inline' | 'auto';
   /** Overrides for the Slack notifier (tests shorten its intervals, inject a clock and a random). */
   notifier?: Partial<Omit<SlackNotifierOptions, 'store' | 'webhookUrl' | 'logger'>>;
+  /** The dashboard at / (default on); false: `--no-dashboard`. Options: the region to sign S3 URLs in, a media stub. */
+  dashboard?: boolean | Omit<DashboardOptions, 'live'>;
   /** `--forward-to`: relay every new event to the user's app (url, headers; tests shorten intervals). */
   forward?: Omit<ForwarderOptions, 'store' | 'logger'>;
   /** `--pull`: receive events from an SQS queue; `endpoint` keeps the HTTP POST route too (default: off). */
@@ -92,6 +95,7 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     limits: { ...DEFAULT_CONNECTION_LIMITS, ...options.limits },
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel ?? 'info', stream: options.logStream ?? logDestination },
     readiness: [],
+    ...(options.dashboard === false ? {} : { dashboard: { ...(typeof options.dashboard === 'object' ? options.dashboard : {}), live: new LiveHub() } }),
     endpoint: options.pull ? options.pull.endpoint === true : true,
     ...(options.onEvent ? { onIngested: (answer: IngestAnswer, event: NormalisedEvent) => options.onEvent?.(answer, event, 'http') } : {}),
   };
@@ -128,6 +132,8 @@ export async function startListener(options: ListenerOptions): Promise<RunningLi
     notifier.wake();
     forwarder?.wake();
   });
+  // Live views are fed by the commit path, never by polling the database.
+  if (deps.dashboard) store.onCommit(deps.dashboard.live.publish);
   deps.store = store;
   deps.readiness?.push(() => notifier.readiness());
   if (forwarder) deps.readiness?.push(() => forwarder.readiness());

@@ -153,6 +153,7 @@ export async function startLocal(o: LocalOptions): Promise<LocalService> {
     logLevel: o.listenerLogLevel,
     ...(o.listenerLogStream ? { logStream: o.listenerLogStream } : {}),
     ...(o.forwardTo ? { forwardTo: o.forwardTo } : {}),
+    ...(storage.kind === 'dir' ? { storageDir: storage.location } : {}),
   });
   target = { url: listener.ingestUrl, headers: listener.clientHeaders };
   let api;

@@ -20,6 +20,8 @@ export interface LocalListenerOptions {
   logStream?: NodeJS.WritableStream;
   /** `vidpipe local --forward-to`: relay every event to the user's app, as `listen --forward-to` does. */
   forwardTo?: string;
+  /** Folder storage: the dashboard reads s3://bucket/key outputs from <storageDir>/<bucket>/<key> to show and play them. */
+  storageDir?: string;
 }
 
 export interface LocalListener {
@@ -52,6 +54,7 @@ export async function startLocalListener(o: LocalListenerOptions): Promise<Local
     processedSources: o.processedSources,
     slackWebhookUrl: o.env.SLACK_WEBHOOK_URL || undefined,
     logLevel: o.logLevel,
+    ...(o.storageDir ? { dashboard: { storageDir: o.storageDir } } : {}),
     ...(o.logStream ? { logStream: o.logStream } : {}),
   });
   const base = server.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//127.0.0.1:');

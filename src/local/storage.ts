@@ -16,6 +16,8 @@ export interface StoredObject {
   /** Without quotes. */
   etag: string;
   metadata: Record<string, string>;
+  /** Object tags (the upload trigger records the job it started in one: src/lambda/handler.ts). */
+  tags?: Array<{ Key: string; Value: string }>;
   contentType?: string;
 }
 
@@ -41,6 +43,8 @@ export interface Storage {
   delete(bucket: string, key: string): Promise<void>;
   /** The file behind an object (dir storage only). */
   pathOf?(bucket: string, key: string): string;
+  /** Replaces an object's tags (dir storage only; an S3 endpoint is given the handler's real S3 calls). */
+  putTags?(bucket: string, key: string, tags: Array<{ Key: string; Value: string }>): Promise<void>;
   close(): void;
 }
 
@@ -124,6 +128,15 @@ export class DirStorage implements Storage {
       // a file put there by hand: describe it
     }
     return { size, etag: await md5(file), metadata: {}, contentType: contentTypeOf(key) };
+  }
+
+  /** Replaces the object's tags, as S3's PutObjectTagging does; kept in its metadata file. */
+  async putTags(bucket: string, key: string, tags: Array<{ Key: string; Value: string }>): Promise<void> {
+    const stored = { ...(await this.head(bucket, key)), tags };
+    const meta = this.metaOf(bucket, key);
+    await mkdir(path.dirname(meta), { recursive: true });
+    await writeFile(`${meta}.tmp`, JSON.stringify(stored));
+    await rename(`${meta}.tmp`, meta);
   }
 
   async fetch(bucket: string, key: string): Promise<string> {

@@ -18,6 +18,7 @@ import { followJob } from '../upload/follow-job.js';
 import { inspectVideoFile } from '../upload/media-file.js';
 import { objectKeyFor } from '../upload/upload-service.js';
 import type { JobTemplateName } from '../../templates/job-templates.js';
+import { PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { localConfig, localStateDir, processAlive, readRuntime, type Runtime } from './service.js';
 import { DirStorage, localCredentials, ObjectNotFound, S3Storage, type Storage } from './storage.js';
 
@@ -68,13 +69,23 @@ export function s3Event(runtime: Pick<Runtime, 'region'>, bucket: string, key: s
   };
 }
 
-/** The handler's S3 client for directory storage: HeadObject answered from the storage, as S3 would. */
+/**
+ * The handler's S3 client for directory storage: HeadObject, GetObjectTagging and PutObjectTagging (the trigger's
+ * one-job-per-upload record) answered from the storage, as S3 would.
+ */
 function storageS3(storage: Storage) {
   return {
-    async send(command: { input: { Bucket?: string; Key?: string }; constructor: { name: string } }) {
-      if (command.constructor.name !== 'HeadObjectCommand') throw new Error(`vidpipe local's storage does not implement ${command.constructor.name}`);
+    async send(command: { input: { Bucket?: string; Key?: string; Tagging?: { TagSet?: Array<{ Key: string; Value: string }> } }; constructor: { name: string } }) {
+      const name = command.constructor.name;
+      if (name !== 'HeadObjectCommand' && name !== 'GetObjectTaggingCommand' && name !== 'PutObjectTaggingCommand')
+        throw new Error(`vidpipe local's storage does not implement ${name}`);
       try {
         const o = await storage.head(command.input.Bucket!, command.input.Key!);
+        if (name === 'GetObjectTaggingCommand') return { TagSet: o.tags ?? [], $metadata: { httpStatusCode: 200 } };
+        if (name === 'PutObjectTaggingCommand') {
+          await storage.putTags?.(command.input.Bucket!, command.input.Key!, command.input.Tagging?.TagSet ?? []);
+          return { $metadata: { httpStatusCode: 200 } };
+        }
         return { ETag: `"${o.etag}"`, ContentLength: o.size, Metadata: o.metadata, ContentType: o.contentType, $metadata: { httpStatusCode: 200 } };
       } catch (err) {
         if (err instanceof ObjectNotFound) throw Object.assign(new Error('Not Found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
@@ -145,6 +156,10 @@ export async function runLocalUpload(options: LocalUploadOptions, ctx: { out: Ou
             hint: `Is vidpipe local still running at ${runtime.mediaconvertEndpoint}?`,
           });
         }
+        // The AWS trigger starts one job per object version (templates[0]) and records it in a tag; here every
+        // template is a trigger of its own, so the record is cleared before the next one runs (the file was stored
+        // just now, without tags).
+        await s3.send(new PutObjectTaggingCommand({ Bucket: runtime.inputBucket, Key: key, Tagging: { TagSet: [] } }) as never);
         for (const j of result.jobs) {
           report.jobs.push({ id: j.jobId, template, status: 'SUBMITTED' });
           out.success(`started job ${j.jobId} (template ${runtime.app}-${template})`);

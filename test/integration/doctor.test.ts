@@ -221,7 +221,7 @@ describe.runIf(motoAvailable() && builtCliAvailable() && opensslAvailable())('vi
   it("warns with the trigger's last ERROR log lines, an alarm in ALARM naming its metric, and dead letters pointing to `vidpipe dlq`", async () => {
     const logs = new CloudWatchLogsClient(client());
     const group = '/aws/lambda/doc-upload-trigger';
-    // setup now creates the trigger's log group (30-day retention): only make it where it is missing.
+    // setup creates the trigger's log group (with its retention); a test run without it creates it here.
     await logs.send(new CreateLogGroupCommand({ logGroupName: group })).catch((err: Error) => {
       if (err.name !== 'ResourceAlreadyExistsException') throw err;
     });

@@ -143,6 +143,24 @@ describe.each(engines)('store contract: $name', (engine) => {
     ]);
   });
 
+  it('returns stored event bodies exactly as received, in the order asked, leaving out unknown ids', async () => {
+    const store = await open(engine.location());
+    const a = makeEvent('progressing', { jobId: 'c-body' });
+    a.detail.userMetadata = { ...(a.detail.userMetadata ?? {}), note: '<script>alert(1)</script> é' };
+    const b = makeEvent('complete-hls-group', { jobId: 'c-body' });
+    const textA = JSON.stringify(a, null, 1);
+    await ingestEvent(ev(a), { store }, textA);
+    await ingest(store, b);
+    const bodies = await store.getEventBodies([b.id, 'no-such-event', a.id]);
+    expect(bodies.map((x) => [x.eventId, x.jobId])).toEqual([
+      [b.id, 'c-body'],
+      [a.id, 'c-body'],
+    ]);
+    expect(bodies[1]?.body).toBe(textA);
+    expect(JSON.parse(bodies[0]?.body ?? 'null')).toEqual(b);
+    expect(await store.getEventBodies([])).toEqual([]);
+  });
+
   it('notifications: claimed by one owner under a lease, taken over when it expires, settled only by the holder', async () => {
     const store = await open(engine.location());
     await ingest(store, makeEvent('complete-file-group', { jobId: 'c-n' }));

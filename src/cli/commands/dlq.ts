@@ -102,7 +102,8 @@ export function registerDlq(program: Command): void {
       if (via === 'http') {
         const { resolveListenerUrl } = await import('../../simulate/simulate.js');
         const { clientAuthHeaders, clientCredentials, secretsPathFor } = await import('../../config/secrets.js');
-        const url = resolveListenerUrl(to, q.config, process.env);
+        // Where EventBridge would have delivered these events: the public listener.url when there is one.
+        const url = resolveListenerUrl(to, q.config, process.env, Boolean(q.config.listener.url));
         const credentials = clientCredentials({ env: process.env, secretsFile: secretsPathFor(q.globals.configPath) });
         if (!opts.dryRun && !credentials.apiKey && !credentials.basicAuth)
           throw new UsageError('NO_API_KEY', 'No key to authenticate to the listener: VIDPIPE_API_KEY is not set and .vidpipe/secrets.json has none.', {

@@ -56,6 +56,8 @@ interface ListenFlags extends DatabaseFlags {
   host?: string;
   authHeader?: string;
   insecureNoAuth?: boolean;
+  /** commander's --no-dashboard: false when given. */
+  dashboard?: boolean
   headerTimeout?: string;
   requestTimeout?: string;
   keepAliveTimeout?: string;
@@ -70,6 +72,7 @@ export function registerListen(program: Command): void {
     .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1)')
     .option('--auth-header <name>', `header carrying the API key (default: the config's listener.authHeader, else ${DEFAULT_AUTH_HEADER})`)
     .option('--insecure-no-auth', 'accept requests without credentials (local experiments only)')
+    .option('--no-dashboard', "don't serve the dashboard at / (nor sign-in, live updates, /docs); config: listen.dashboard false")
     .option('--header-timeout <seconds>', `close a connection whose headers take longer (config listen.headerTimeoutSeconds; default ${DEFAULT_CONNECTION_LIMITS.headerTimeoutMs / 1000})`)
     .option('--request-timeout <seconds>', `close a connection whose whole request takes longer (config listen.requestTimeoutSeconds; default ${DEFAULT_CONNECTION_LIMITS.requestTimeoutMs / 1000})`)
     .option('--keep-alive-timeout <seconds>', `close an idle kept-alive connection after (config listen.keepAliveTimeoutSeconds; default ${DEFAULT_CONNECTION_LIMITS.keepAliveTimeoutMs / 1000})`)
@@ -160,6 +163,7 @@ export function registerListen(program: Command): void {
         onLogFailure: (err) =>
           bestEffort(() => out.warn(`logs: stdout failed (${err.code ?? err.message}); log lines are dropped from now on, events are still stored and acknowledged.`)),
         slackWebhookUrl: env.SLACK_WEBHOOK_URL || undefined,
+        dashboard: flags.dashboard === false || config?.listen?.dashboard === false ? false : { ...(config?.region ? { region: config.region } : {}) },
         logLevel,
         ...(logFd !== undefined ? { logFd } : {}),
         ...(eventsOut !== 'none'
@@ -207,6 +211,8 @@ export function registerListen(program: Command): void {
       else if (eventsOut !== 'none') out.info(`logs: ${verbose ? 'on stderr' : 'off (-v puts them on stderr, --log-file PATH in a file)'}; ${eventsOut === 'live' ? 'one line per event below' : 'one JSON object per event on stdout'}`);
       if (!queueUrl || flags.http) out.info(`test it: vidpipe simulate-complete --sequence --post 42${server.port === DEFAULT_LISTEN_PORT ? '' : ` (PORT=${server.port})`}`);
       out.info('read API: GET /api/videos, /api/videos/:jobId, /api/posts/:id · health: /healthz, /readyz · Ctrl-C to stop');
+      if (flags.dashboard !== false && config?.listen?.dashboard !== false)
+        out.info(`dashboard: ${server.url}/ (sign in with the API key${auth.config.basic ? ' or the Basic user and password' : ''}) · API docs: ${server.url}/docs`);
 
       const signal = await stopSignal;
       out.info(`${signal}: finishing in-flight requests…`);

@@ -52,6 +52,13 @@ export interface JobEventRow {
   receivedAt: number;
 }
 
+/** One stored event's body, exactly as received (the dashboard's raw view and timeline). */
+export interface EventBody {
+  eventId: string;
+  jobId: string | null;
+  body: string;
+}
+
 export interface VideoPage {
   videos: Job[];
   nextCursor: string | null;
@@ -142,6 +149,8 @@ export interface ListenerStore {
   // ── read API ──────────────────────────────────────────────────────────────────────────────────────────────────
   getJob(jobId: string): Promise<Job | undefined>;
   listJobEvents(jobId: string): Promise<JobEventRow[]>;
+  /** The stored bodies of these events (unknown ids are left out), in the order asked. */
+  getEventBodies(eventIds: readonly string[]): Promise<EventBody[]>;
   /** Newest first, keyset-paged; a cursor not made by this API → BadCursorError. */
   listVideos(query: ListVideosQuery): Promise<VideoPage>;
   getPost(postId: string): Promise<Post | undefined>;

@@ -8,7 +8,7 @@
  * other 4xx to the dead-letter queue. So: a bad event is 400 (retrying cannot fix it), a busy database is 503 with
  * Retry-After, and bad input is never a 500.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { DEFAULT_LISTENER_PATH } from '../../config/config.js';
 import { createEventParser } from '../../events/parse-event.js';
 import type { NormalisedEvent } from '../../events/normalise.js';
@@ -16,6 +16,7 @@ import { ingestEvent, type IngestAnswer } from '../core/ingest.js';
 import { BadCursorError, StoreUnavailableError, type ListenerStore, type Readiness } from '../core/store-port.js';
 import { checkJsonLimits } from '../../events/json-limits.js';
 import { createAuthenticator, type AuthConfig } from './auth.js';
+import { DASHBOARD_CLIENT_HEADER, createSessions, dashboardPlugin, type DashboardOptions } from './dashboard/index.js';
 import { DEFAULT_CONNECTION_LIMITS, applyConnectionLimits, fastifyConnectionOptions, type ConnectionLimits } from '../limits.js';
 
 /** EventBridge's event size limit: a larger body cannot be a real event. */
@@ -37,6 +38,8 @@ export interface ListenerDeps {
   /** fastify's logger option (pino settings or an instance); false in quiet tests. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyBaseLogger;
+  /** The dashboard (pages, sessions, live updates, /docs); undefined: off (`listen --no-dashboard`). */
+  dashboard?: DashboardOptions;
   /** Timeouts and the connection bound (default DEFAULT_CONNECTION_LIMITS). */
   limits?: ConnectionLimits;
 }
@@ -77,6 +80,9 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     // Requests arriving on kept-alive connections during shutdown get our 503 below, with Retry-After.
     return503OnClosing: false,
   });
+  // Every route as registered, from the first: the dashboard generates the OpenAPI document from their schemas.
+  const routes: RouteOptions[] = [];
+  if (deps.dashboard) app.addHook('onRoute', (route) => void routes.push(route));
 
   applyConnectionLimits(app.server, limits);
 
@@ -102,6 +108,7 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
 
   const parseEvent = createEventParser({ processedSources: deps.processedSources });
   const authenticate = createAuthenticator(deps.auth);
+  const sessions = deps.dashboard ? createSessions({ fingerprint: authenticate.credentialsFingerprint }) : undefined;
 
   app.addHook('onRequest', async (req, reply) => {
     if (closing) {
@@ -116,7 +123,12 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
       reply.header('retry-after', String(RETRY_AFTER_SECONDS));
       throw new HttpError(503, 'unavailable', 'credentials cannot be checked right now; retry later');
     }
-    if (deps.auth.basic) reply.header('www-authenticate', 'Basic realm="vidpipe", charset="UTF-8"');
+    // The dashboard's session cookie: reads, and writes marked for it when sent by the dashboard itself (a header no
+    // cross-site form can add). Never the EventBridge route, which keeps header auth only.
+    const sessionMay = req.method === 'GET' || req.method === 'HEAD' || (req.routeOptions.config?.session === 'write' && req.headers[DASHBOARD_CLIENT_HEADER] === 'dashboard');
+    if (sessions && sessionMay && req.routeOptions.url !== DEFAULT_LISTENER_PATH && sessions.verify(req)) return;
+    // The dashboard's fetch() handles a 401 itself: a Basic challenge would make the browser pop its own dialog.
+    if (deps.auth.basic && !req.headers[DASHBOARD_CLIENT_HEADER]) reply.header('www-authenticate', 'Basic realm="vidpipe", charset="UTF-8"');
     req.log.warn({ reason: result }, 'rejected: credentials %s', result);
     throw new HttpError(401, 'unauthorized', result === 'missing' ? `credentials required: send the ${header} header${deps.auth.basic ? ' or Basic authorization' : ''}` : 'credentials not accepted');
   });
@@ -220,6 +232,17 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     if (!post) throw new HttpError(404, 'not_found', `no post ${req.params.id}`);
     return { post, video: (await deps.store.getJob(post.jobId)) ?? null };
   });
+
+  if (deps.dashboard && sessions)
+    app.register(dashboardPlugin, {
+      dashboard: deps.dashboard,
+      store: () => deps.store,
+      authenticate,
+      sessions,
+      authHeader: header,
+      basic: Boolean(deps.auth.basic),
+      routes,
+    });
 
   return app;
 }

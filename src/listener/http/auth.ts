@@ -86,13 +86,26 @@ function fileVersion(file: string): string {
   }
 }
 
+export type Authenticator = ((headers: Record<string, string | string[] | undefined>) => AuthResult) & {
+  /**
+   * A value that changes whenever the accepted credentials change (a rotation, a removed key): dashboard sessions are
+   * signed with a key derived from it, so a rotation ends them. Derived from the keys' digests, so as secret as they are.
+   */
+  credentialsFingerprint(): string;
+};
+
 /** Builds the per-request check: digests of the accepted credentials are computed once per version of them. */
-export function createAuthenticator(config: AuthConfig): (headers: Record<string, string | string[] | undefined>) => AuthResult {
-  if (config.insecure) return () => 'ok';
+export function createAuthenticator(config: AuthConfig): Authenticator {
+  if (config.insecure) return Object.assign(() => 'ok' as const, { credentialsFingerprint: () => 'insecure-no-auth' });
   // One reference swapped whole: a request sees either the old set or the new one, never a mix.
   let current = digestsOf(config);
   const refresh = config.reload ? createRefresher(config, config.reload, (next) => (current = next)) : undefined;
-  return (headers) => {
+  const credentialsFingerprint = () => {
+    refresh?.();
+    return fingerprint(current);
+  };
+  return Object.assign(check, { credentialsFingerprint });
+  function check(headers: Record<string, string | string[] | undefined>): AuthResult {
     refresh?.();
     const { keys, basic, unavailable } = current;
     const key = headers[config.header];
@@ -108,7 +121,7 @@ export function createAuthenticator(config: AuthConfig): (headers: Record<string
       if (m && matchesAny(Buffer.from(m[1] as string, 'base64').toString('utf8'), basic)) return 'ok';
     }
     return unavailable ? 'unavailable' : presented ? 'wrong' : 'missing';
-  };
+  }
 }
 
 function createRefresher(config: AuthConfig, reload: CredentialReload, swap: (next: Digests) => void): () => void {

@@ -105,7 +105,7 @@ export class Forwarder extends WorkerLoop {
       verdict.state === 'sent'
         ? { state: 'sent', status: status as number }
         : { ...verdict, ...(status !== undefined ? { status } : {}) };
-    await this.options.store.settleForward(f, outcome, now);
+    await this.persist(() => this.options.store.settleForward(f, outcome, now), 10_000);
     const fields = { eventId: f.eventId, jobId: f.jobId, attempt: f.attempts + 1, status, ms: now - started };
     if (verdict.state === 'sent') this.logger?.debug(fields, 'forwarded');
     else if (verdict.state === 'retry') this.logger?.warn({ ...fields, error: verdict.error, retryInMs: verdict.at - now }, 'forward will be retried');

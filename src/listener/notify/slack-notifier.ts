@@ -123,10 +123,14 @@ export class SlackNotifier extends WorkerLoop {
       minIntervalMs: this.minIntervalMs,
     });
     if (verdict.state === 'retry' && verdict.holdAllUntil) this.nextSendAt = Math.max(this.nextSendAt, verdict.holdAllUntil);
-    const kept = await this.store.settleNotification(
-      n,
-      verdict.state === 'sent' ? { state: 'sent', attempted: true } : verdict.state === 'failed' ? { state: 'failed', attempted: true, error: verdict.error } : verdict,
-      now,
+    const kept = await this.persist(
+      () =>
+        this.store.settleNotification(
+          n,
+          verdict.state === 'sent' ? { state: 'sent', attempted: true } : verdict.state === 'failed' ? { state: 'failed', attempted: true, error: verdict.error } : verdict,
+          now,
+        ),
+      this.rowLeaseMs - this.timeoutMs,
     );
     const fields = { jobId: n.jobId, kind: n.kind, attempt: n.attempts + 1 };
     if (!kept) log?.warn(fields, 'slack notification: lease lost while sending (another instance took the row)');

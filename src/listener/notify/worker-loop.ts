@@ -5,7 +5,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { backoffDelay } from '../core/notification-policy.js';
-import type { Readiness } from '../core/store-port.js';
+import { StoreUnavailableError, type Readiness } from '../core/store-port.js';
 
 export interface WorkerLoopOptions {
   logger?: FastifyBaseLogger;
@@ -84,6 +84,23 @@ export abstract class WorkerLoop {
         const delay = backoffDelay(this.failures, { baseMs: Math.min(1000, pollMs), maxMs: Math.max(pollMs, 30_000) }, this.random);
         this.logger?.error({ err, retryInMs: delay }, `${this.name} turn failed; retrying`);
         await this.sleep(delay);
+      }
+    }
+  }
+
+  /**
+   * Records what a delivery did. The message has left already, so a busy or unreachable database is waited out (with
+   * backoff, up to `withinMs` — less than the row's lease) instead of giving up: otherwise the row's lease would expire
+   * and the message be sent again.
+   */
+  protected async persist<T>(write: () => Promise<T>, withinMs: number): Promise<T> {
+    const until = this.clock() + withinMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError) || this.clock() >= until) throw err;
+        await new Promise((r) => setTimeout(r, backoffDelay(attempt, { baseMs: 50, maxMs: 1000 }, this.random)));
       }
     }
   }

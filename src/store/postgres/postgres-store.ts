@@ -27,6 +27,7 @@ import {
   StoreUnavailableError,
   type ClaimedForward,
   type ClaimedNotification,
+  type EventBody,
   type Forward,
   type ForwardOutcome,
   type IngestResult,
@@ -281,6 +282,20 @@ export class PostgresStore implements ListenerStore {
       source: r.source as string,
       receivedAt: r.received_at as number,
     }));
+  }
+
+  async getEventBodies(eventIds: readonly string[]): Promise<EventBody[]> {
+    if (!eventIds.length) return [];
+    const rows = (
+      await this.query<{ event_id: string; job_id: string | null; body: string }>(`SELECT event_id, job_id, body FROM ${this.S}.inbox WHERE event_id = ANY($1)`, [
+        [...eventIds],
+      ])
+    ).rows;
+    const byId = new Map(rows.map((r) => [r.event_id, r]));
+    return eventIds.flatMap((id) => {
+      const r = byId.get(id);
+      return r ? [{ eventId: r.event_id, jobId: r.job_id, body: r.body }] : [];
+    });
   }
 
   async listVideos(query: ListVideosQuery): Promise<VideoPage> {

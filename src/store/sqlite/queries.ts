@@ -11,6 +11,7 @@ import {
   encodeCursor,
   type ClaimedForward,
   type ClaimedNotification,
+  type EventBody,
   type Forward,
   type ForwardOutcome,
   type IngestResult,
@@ -97,6 +98,7 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
     jobEvents: db.prepare<[string], Record<string, unknown>>(
       'SELECT event_id, status, detail_timestamp, event_time, source, received_at FROM inbox WHERE job_id = ? ORDER BY detail_timestamp, event_id',
     ),
+    eventBody: db.prepare<[string], { event_id: string; job_id: string | null; body: string }>('SELECT event_id, job_id, body FROM inbox WHERE event_id = ?'),
     forwardInsert: db.prepare('INSERT INTO forwards (event_id, job_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?)'),
     forwardClaim: db.prepare<[{ owner: string; until: number; now: number; limit: number }], Record<string, unknown>>(
       `UPDATE forwards SET lease_owner = @owner, lease_until = @until
@@ -182,6 +184,15 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
         source: r.source as string,
         receivedAt: r.received_at as number,
       }));
+    },
+
+    getEventBodies(eventIds: readonly string[]): EventBody[] {
+      const out: EventBody[] = [];
+      for (const id of eventIds) {
+        const r = s.eventBody.get(id);
+        if (r) out.push({ eventId: r.event_id, jobId: r.job_id, body: r.body });
+      }
+      return out;
     },
 
     /** Newest first, keyset-paged: the cursor is opaque and stable while rows are added. */

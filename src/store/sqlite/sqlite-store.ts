@@ -12,6 +12,7 @@ import type { Job } from '../../listener/core/job-state.js';
 import type {
   ClaimedForward,
   ClaimedNotification,
+  EventBody,
   Forward,
   ForwardOutcome,
   IngestResult,
@@ -107,6 +108,10 @@ export class SqliteStore implements ListenerStore {
 
   async listJobEvents(jobId: string): Promise<JobEventRow[]> {
     return this.read(() => this.q.listJobEvents(jobId));
+  }
+
+  async getEventBodies(eventIds: readonly string[]): Promise<EventBody[]> {
+    return this.read(() => this.q.getEventBodies(eventIds));
   }
 
   async listVideos(query: ListVideosQuery): Promise<VideoPage> {
