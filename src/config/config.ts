@@ -63,6 +63,38 @@ export interface VidpipeConfig {
   alarmEmail?: string;
   /** Days the EventBridge archive keeps the rule's events for `vidpipe replay` (default 7; 0 = no archive). */
   archiveRetentionDays?: number;
+  /**
+   * How the rule delivers events (default api-destination): POST to listener.url through an API destination, into an
+   * SQS queue that `vidpipe listen --pull` reads (no public URL needed), or both.
+   */
+  delivery?: DeliveryMode;
+}
+
+export const DELIVERY_MODES = ['api-destination', 'sqs', 'both'] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+export const DEFAULT_DELIVERY: DeliveryMode = 'api-destination';
+
+/** The config's delivery mode, else the default. */
+export function deliveryOf(config: Pick<VidpipeConfig, 'delivery'>): DeliveryMode {
+  return config.delivery ?? DEFAULT_DELIVERY;
+}
+
+/** true when the rule POSTs to the listener through an API destination (connection, destination, invoke role). */
+export function usesApiDestination(config: Pick<VidpipeConfig, 'delivery'>): boolean {
+  return deliveryOf(config) !== 'sqs';
+}
+
+/** true when the rule delivers into the SQS event queue that `vidpipe listen --pull` reads. */
+export function usesEventQueue(config: Pick<VidpipeConfig, 'delivery'>): boolean {
+  return deliveryOf(config) !== 'api-destination';
+}
+
+/** A --delivery value checked at the edge: the mode, or a usage error naming the choices. */
+export function parseDelivery(value: string, flag = '--delivery'): DeliveryMode {
+  if ((DELIVERY_MODES as readonly string[]).includes(value)) return value as DeliveryMode;
+  throw new UsageError('BAD_DELIVERY', `${flag} must be one of ${DELIVERY_MODES.join(', ')}, got "${value}".`, {
+    hint: 'api-destination: EventBridge POSTs to your public HTTPS listener URL; sqs: events wait in an SQS queue for `vidpipe listen --pull` (no public URL); both: the two at once.',
+  });
 }
 
 export const DEFAULT_ARCHIVE_RETENTION_DAYS = 7;
@@ -168,6 +200,7 @@ export const configSchema = {
     alarmEmail: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' },
     // 0 turns the archive off. AWS would read RetentionDays 0 as "forever"; ten years is plenty for a replay.
     archiveRetentionDays: { type: 'integer', minimum: 0, maximum: 3650 },
+    delivery: { enum: [...DELIVERY_MODES] },
   },
 } as const;
 

@@ -7,7 +7,7 @@ import { JOB_STATUSES } from '../events/types.js';
 import { JOB_TEMPLATE_NAMES } from '../../templates/job-templates.js';
 import { UsageError } from '../errors.js';
 import { ask, confirm, type PromptContext } from '../output/prompt.js';
-import { appNameFrom, defaultConfig, validateConfig, DEFAULT_LISTENER_PATH, type VidpipeConfig } from './config.js';
+import { appNameFrom, defaultConfig, parseDelivery, validateConfig, DEFAULT_LISTENER_PATH, type VidpipeConfig } from './config.js';
 
 export interface InitFlags {
   app?: string;
@@ -27,6 +27,8 @@ export interface InitFlags {
   allowSimulatorSource?: boolean;
   simulatorSource?: string;
   alarmEmail?: string;
+  /** --delivery: checked here (parseDelivery) so a bad value is named before anything is asked. */
+  delivery?: string;
 }
 
 /** A valid app name from a folder name (defined beside the config, which derives its default app the same way). */
@@ -50,6 +52,7 @@ function orThrow(result: true | string, flag: string): void {
 export async function buildInitConfig(flags: InitFlags, prompts: PromptContext, cwd: string, env: NodeJS.ProcessEnv): Promise<VidpipeConfig> {
   if (flags.templates !== undefined) orThrow(checkList(flags.templates, JOB_TEMPLATE_NAMES, 'templates'), '--templates');
   if (flags.statuses !== undefined) orThrow(checkList(flags.statuses, JOB_STATUSES, 'statuses'), '--statuses');
+  const delivery = flags.delivery === undefined ? undefined : parseDelivery(flags.delivery);
 
   const app = await ask(prompts, 'App name (every AWS resource name starts with it)', flags.app ?? appNameFrom(path.basename(cwd)), (v) =>
     /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/.test(v) ? true : '3–32 characters: lower-case letters, digits and hyphens, starting with a letter',
@@ -58,7 +61,8 @@ export async function buildInitConfig(flags: InitFlags, prompts: PromptContext, 
   const region = await ask(prompts, 'AWS region', flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1');
   const inputBucket = await ask(prompts, 'Input bucket (uploads)', flags.inputBucket ?? base.inputBucket);
   const outputBucket = await ask(prompts, 'Output bucket (MediaConvert results)', flags.outputBucket ?? base.outputBucket);
-  const listenerUrl = await ask(
+  // SQS delivery needs no public URL (`vidpipe listen --pull` reads the queue): ask only when a flag gives one.
+  const listenerUrl = delivery === 'sqs' && flags.listenerUrl === undefined ? '' : await ask(
     prompts,
     `The listener's public HTTPS URL (EventBridge POSTs events there; path ${DEFAULT_LISTENER_PATH})`,
     flags.listenerUrl ?? '',
@@ -100,6 +104,7 @@ export async function buildInitConfig(flags: InitFlags, prompts: PromptContext, 
     allowSimulatorSource,
     simulatorSource: flags.simulatorSource ?? base.simulatorSource,
     ...(flags.alarmEmail ? { alarmEmail: flags.alarmEmail } : {}),
+    ...(delivery ? { delivery } : {}),
   };
   return validateConfig(config, 'the new config');
 }

@@ -1,6 +1,7 @@
 /**
  * `vidpipe doctor`: walks the hops an event travels — AWS access, the upload bucket and its trigger, MediaConvert,
- * the rule, the delivery to the listener (connection, API destination, target, DLQ), the alarms, the listener — and
+ * the rule, the delivery to the listener (connection, API destination, target, DLQ; or the SQS event queue and its
+ * target), the alarms, the listener — and
  * reports each check as ok / warn / fail with what it saw and, for a failure, the one fix. It never stops at the
  * first failure. Resources are read through the same modules `setup` and `status` use (observe + diff), so "in sync"
  * means the same thing everywhere; doctor adds what those cannot see (runtime state, logs, HTTP answers).
@@ -9,17 +10,19 @@
 import { describeDifference } from '../provision/diff.js';
 import type { AwsContext } from '../aws/context.js';
 import { awsErrorName } from '../aws/errors.js';
-import { DEFAULT_AUTH_HEADER, DEFAULT_LISTENER_PATH, localListenerOrigin, type VidpipeConfig } from '../config/config.js';
+import { DEFAULT_AUTH_HEADER, DEFAULT_LISTENER_PATH, localListenerOrigin, usesApiDestination, usesEventQueue, type VidpipeConfig } from '../config/config.js';
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../config/secrets.js';
 import { VidpipeError } from '../errors.js';
 import type { JobStatus } from '../events/types.js';
-import { triggerNames } from '../provision/names.js';
+import { arns, triggerNames } from '../provision/names.js';
+import type { EventQueueObserved } from '../provision/resources/event-queue.js';
 import { RESOURCES } from '../provision/resources/index.js';
 import { provisionEnv } from '../provision/service.js';
 import type { AnyResource, Observed, ProvisionEnv } from '../provision/types.js';
 import { CERTIFICATE_ERRORS, probe, ProbeError } from './http-probe.js';
 import { matchesPattern, UnsupportedPatternError } from './pattern.js';
 import { mediaConvertSampleEvent } from './sample-event.js';
+import { queueBacklogCheck, queuePolicyCheck, queueRedriveCheck, type QueueCheckInput } from './queue-checks.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
@@ -210,11 +213,30 @@ async function awsChecks(options: DoctorOptions, env: ProvisionEnv, add: (c: Che
     o?.state && o.state !== 'ACTIVE' ? { status: 'fail', saw: `API destination ${env.names.apiDestination} is ${o.state}, not ACTIVE`, fix: 'vidpipe setup' } : undefined,
   );
   const destinationUrl = observed<{ url?: string }>('api-destination')?.url ?? config.listener.url;
-  if (destinationUrl) add(await destinationAnswers(destinationUrl));
+  // SQS delivery alone has no API destination: its checks above say "not wanted", and nothing calls listener.url.
+  if (destinationUrl && usesApiDestination(config)) add(await destinationAnswers(destinationUrl));
   resource('delivery', 'invoke-role', "target's role may invoke the API destination", (o: { access?: unknown }) => invokePermission(o, observed<{ arn?: string }>('api-destination')?.arn));
   resource('delivery', 'rule-target', 'rule target: retry policy and DLQ', (o: { retry?: { maximumRetryAttempts?: number; maximumEventAgeInSeconds?: number }; deadLetterArn?: string }) =>
     o ? { saw: `retry ${o.retry?.maximumRetryAttempts ?? '?'} attempts over ${o.retry?.maximumEventAgeInSeconds ?? '?'} s, DLQ ${o.deadLetterArn?.split(':').pop() ?? 'none'}` } : undefined,
   );
+  // SQS delivery: the event queue (encryption, policy, redrive), the rule's target to it; its backlog under monitoring.
+  const queueInput: QueueCheckInput | undefined = usesEventQueue(config)
+    ? {
+        queueName: env.names.eventQueue,
+        ruleArn: arns.rule(env, env.names.rule),
+        deadLetterArn: config.deadLetterQueue ? arns.queue(env, env.names.deadLetterQueue) : undefined,
+        deadLetterName: env.names.deadLetterQueue,
+        queue: observed<EventQueueObserved>('event-queue'),
+      }
+    : undefined;
+  // In API-destination delivery alone these are shown only when present (left from an SQS mode: setup removes them).
+  const queueShown = (id: string) => usesEventQueue(config) || observations.get(id)?.observed !== undefined || observations.get(id)?.error !== undefined;
+  if (queueShown('event-queue')) resource('delivery', 'event-queue', 'event queue (SQS delivery): encryption, policy, redrive');
+  if (queueInput) {
+    add(queuePolicyCheck(queueInput));
+    add(queueRedriveCheck(queueInput));
+  }
+  if (queueShown('queue-target')) resource('delivery', 'queue-target', 'rule target → event queue: retry policy and DLQ');
   resource('delivery', 'dead-letter-queue', 'dead-letter queue and its policy');
   resource('delivery', 'archive', 'event archive (for `vidpipe replay`)');
 
@@ -242,6 +264,8 @@ async function awsChecks(options: DoctorOptions, env: ProvisionEnv, add: (c: Che
       saw: missingAlarms.length ? `missing: ${missingAlarms.join(', ')}` : `${alarms.length} alarm(s), none in ALARM`,
       ...(missingAlarms.length ? { fix: 'vidpipe setup' } : {}),
     });
+  const backlog = queueInput && queueBacklogCheck(queueInput);
+  if (backlog) add(backlog);
   const depth = observed<{ depth?: number }>('dead-letter-queue')?.depth;
   if (depth !== undefined)
     add(
@@ -388,7 +412,9 @@ async function listenerChecks(config: VidpipeConfig, base: string, configPath: s
       title: 'listener /readyz',
       status: 'fail',
       saw: `${base}/readyz did not answer (${err instanceof ProbeError ? err.code : String(err)})`,
-      fix: `start it: \`vidpipe listen\`${config.listener.url ? ' behind listener.url' : ''} (or pass --listener-url where it runs)`,
+      fix: usesApiDestination(config)
+        ? `start it: \`vidpipe listen\`${config.listener.url ? ' behind listener.url' : ''} (or pass --listener-url where it runs)`
+        : 'start it: `vidpipe listen --pull` (it reads the event queue; or pass --listener-url where it runs)',
     });
     return;
   }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AwsContext } from '../aws/context.js';
-import { DEFAULT_AUTH_HEADER, type VidpipeConfig } from '../config/config.js';
+import { DEFAULT_AUTH_HEADER, usesApiDestination, type VidpipeConfig } from '../config/config.js';
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../config/secrets.js';
 import { buildEvent, defaultOutputs, makeJobId, systemBuildEnv } from '../events/build.js';
 import type { JobStatus } from '../events/types.js';
@@ -141,7 +141,11 @@ export async function runTrace(options: TraceOptions): Promise<TraceReport> {
     lastSeen: 'PutEvents (accepted by EventBridge)',
     fix: lastListenerProblem
       ? 'fix the listener problem above'
-      : 'EventBridge may still be retrying: check the checks above (rule, connection, API destination, target role), the FailedInvocations alarm, and `vidpipe dlq list` later',
+      : usesApiDestination(config)
+        ? 'EventBridge may still be retrying: check the checks above (rule, connection, API destination, target role), the FailedInvocations alarm, and `vidpipe dlq list` later'
+        : // The event queue is not peeked: every receive counts towards its redrive policy (5), so a watcher would push
+          // waiting events into the DLQ. Its depth, above, says whether events are waiting.
+          `the event may be waiting in the queue ${names.eventQueue}: is \`vidpipe listen --pull\` running against the listener at ${options.listener}? (the event queue backlog above shows what waits)`,
   };
 }
 

@@ -2,7 +2,7 @@
  * The IAM and resource policies vidpipe writes, as pure functions of names and ARNs: least privilege, each with the
  * AWS page it follows. `vidpipe policy` prints operatorPolicy(); setup compares these with what AWS returns.
  */
-import { archiveRetentionDays, type VidpipeConfig } from '../config/config.js';
+import { archiveRetentionDays, usesEventQueue, type VidpipeConfig } from '../config/config.js';
 import { MEDIACONVERT_DETAIL_TYPE, MEDIACONVERT_SOURCE } from '../events/types.js';
 import { jobTemplateResourceName } from '../../templates/job-templates.js';
 import { archiveName, arns, partitionOf, resourceNames, type ArnContext } from './names.js';
@@ -53,16 +53,30 @@ export function invokeRoleAccess(apiDestinationArn: string): PolicyDocument {
   return doc({ Sid: 'InvokeListener', Effect: 'Allow', Action: 'events:InvokeApiDestination', Resource: apiDestinationArn });
 }
 
-/** The DLQ accepts messages from exactly this rule (eventbridge/latest/userguide/eb-rule-dlq.html). */
-export function deadLetterQueuePolicy(c: ArnContext, queueName: string, ruleName: string): PolicyDocument {
+/** A queue policy statement: EventBridge may send to this queue on behalf of exactly this rule (aws:SourceArn). */
+function ruleMaySend(Sid: string, c: ArnContext, queueName: string, ruleName: string): PolicyDocument {
   return doc({
-    Sid: 'EventBridgeDeadLetters',
+    Sid,
     Effect: 'Allow',
     Principal: { Service: 'events.amazonaws.com' },
     Action: 'sqs:SendMessage',
     Resource: arns.queue(c, queueName),
     Condition: { ArnEquals: { 'aws:SourceArn': arns.rule(c, ruleName) } },
   });
+}
+
+/** The DLQ accepts messages from exactly this rule (eventbridge/latest/userguide/eb-rule-dlq.html). */
+export function deadLetterQueuePolicy(c: ArnContext, queueName: string, ruleName: string): PolicyDocument {
+  return ruleMaySend('EventBridgeDeadLetters', c, queueName, ruleName);
+}
+
+/**
+ * The event queue (SQS delivery) accepts messages from exactly this rule: an SQS target needs a queue policy, not a
+ * role (eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions), and aws:SourceArn keeps any
+ * other rule or account from writing into it.
+ */
+export function eventQueuePolicy(c: ArnContext, queueName: string, ruleName: string): PolicyDocument {
+  return ruleMaySend('EventBridgeDelivery', c, queueName, ruleName);
 }
 
 /** The rule's event pattern: MediaConvert job state changes with the configured statuses (+ the simulator's source). */
@@ -122,6 +136,20 @@ function operationsStatements(config: VidpipeConfig, c: ArnContext): Record<stri
       Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'],
       Resource: arns.queue(c, names.deadLetterQueue),
     });
+  if (usesEventQueue(config)) {
+    // `vidpipe listen --pull`: long-poll, delete after commit, extend or release visibility. The batch calls
+    // (DeleteMessageBatch, ChangeMessageVisibilityBatch) have no IAM action of their own: they are authorized by
+    // sqs:DeleteMessage and sqs:ChangeMessageVisibility (SQS developer guide, sqs-api-permissions-reference.html).
+    statements.push({
+      Sid: 'PullEvents',
+      Effect: 'Allow',
+      Action: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      Resource: arns.queue(c, names.eventQueue),
+    });
+    // `simulate-complete --via sqs` writes an event straight into the queue: only where the config allows simulation.
+    if (config.allowSimulatorSource)
+      statements.push({ Sid: 'SimulateEventsToQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: arns.queue(c, names.eventQueue) });
+  }
   if (archiveRetentionDays(config) > 0)
     statements.push(
       {

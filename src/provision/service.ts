@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { AwsContext } from '../aws/context.js';
-import type { VidpipeConfig } from '../config/config.js';
+import { usesApiDestination, type VidpipeConfig } from '../config/config.js';
 import { secretsPathFor } from '../config/secrets.js';
 import { REGION_HINT } from '../aws/region.js';
 import { UsageError } from '../errors.js';
@@ -31,12 +31,18 @@ export interface Observation {
   observed: Map<string, unknown>;
 }
 
-/** AWS requires an HTTPS endpoint for an API destination; moto would accept http://, so vidpipe checks. */
-export function checkListenerUrl(config: VidpipeConfig): string {
+/**
+ * AWS requires an HTTPS endpoint for an API destination; moto would accept http://, so vidpipe checks. SQS delivery
+ * alone (`delivery: "sqs"`) has no API destination and needs no URL: undefined then.
+ */
+export function checkListenerUrl(config: VidpipeConfig): string | undefined {
+  if (!usesApiDestination(config)) return undefined;
   const url = config.listener.url;
   if (!url)
     throw new UsageError('LISTENER_URL_MISSING', 'The config has no listener URL (listener.url): EventBridge needs somewhere to send events.', {
-      hint: 'Run `vidpipe init --listener-url https://your.host/aws/listener/eventbridge/video --force`, or set listener.url in vidpipe.config.json.',
+      hint:
+        'Run `vidpipe init --listener-url https://your.host/aws/listener/eventbridge/video --force`, or set listener.url in vidpipe.config.json. ' +
+        'No public URL? `vidpipe setup --delivery sqs` delivers into an SQS queue that `vidpipe listen --pull` reads.',
     });
   let parsed: URL;
   try {
@@ -93,11 +99,21 @@ export async function observeAll(options: ProvisionOptions): Promise<Observation
 
 export function planSetup(observation: Observation): Plan {
   const { env, modules, observed } = observation;
-  return planResources(
+  const plan = planResources(
     modules.map((module) => ({ module, wanted: true, observed: observed.get(module.id) })),
     env,
     planNotes(env.config),
   );
+  plan.notes.push(...queueLossNotes(plan, observed));
+  return plan;
+}
+
+/** Switching SQS delivery off deletes the event queue with the events still waiting in it: said before it happens. */
+function queueLossNotes(plan: Plan, observed: ReadonlyMap<string, unknown>): string[] {
+  const step = plan.steps.find((s) => s.resource === 'event-queue' && s.action === 'delete');
+  const waiting = (observed.get('event-queue') as { depth?: number; inFlight?: number } | undefined) ?? {};
+  const count = (waiting.depth ?? 0) + (waiting.inFlight ?? 0);
+  return step && count > 0 ? [`the event queue ${step.name} still holds ${count} event(s): they are deleted with it (run \`vidpipe listen --pull\` first to receive them)`] : [];
 }
 
 export function planTeardown(observation: Observation, deleteBuckets: boolean, keepLogs = false): Plan {

@@ -2,11 +2,15 @@
  * `vidpipe simulate-complete`: plan the events, then print them, POST them to the listener as EventBridge would, or
  * put them on the default bus. The AWS SDK is loaded only for --via eventbridge.
  */
-import { loadConfig, localListenerOrigin, DEFAULT_AUTH_HEADER, DEFAULT_SIMULATOR_SOURCE, DEFAULT_LISTENER_PATH, type VidpipeConfig } from '../config/config.js';
+import { deliveryOf, loadConfig, localListenerOrigin, usesEventQueue, DEFAULT_AUTH_HEADER, DEFAULT_SIMULATOR_SOURCE, DEFAULT_LISTENER_PATH, type VidpipeConfig } from '../config/config.js';
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../config/secrets.js';
 import { resolveRegion } from '../aws/region.js';
 import type { AwsCliOptions } from '../cli/context.js';
-import { RemoteRejectedError, UsageError } from '../errors.js';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { awsCall } from '../aws/errors.js';
+import { ExitCode, RemoteRejectedError, UsageError, VidpipeError } from '../errors.js';
+import { resourceNames } from '../provision/names.js';
+import { isNotFound } from '../provision/resources/common.js';
 import { PLACEHOLDER_ACCOUNT, systemBuildEnv, type BuildEnv } from '../events/build.js';
 import type { JobStateChangeEvent } from '../events/types.js';
 import { postEvent, type HttpAnswer, type HttpTarget } from './http.js';
@@ -14,9 +18,11 @@ import { classifyAnswer, runPool, summarizeLatency, type LatencySummary } from '
 import { planSimulation, type PlannedJob, type SimulationSpec } from './plan.js';
 
 export interface SimulateOptions extends SimulationSpec {
-  via: 'http' | 'eventbridge';
+  via: 'http' | 'eventbridge' | 'sqs';
   /** --to: the listener URL (http only). */
   to?: URL;
+  /** --queue-url (sqs only); default: the event queue `setup --delivery sqs` made, found by name. */
+  queueUrl?: URL;
   /** --public: the config's public listener.url instead of the local listener. */
   publicListener?: boolean;
   concurrency: number;
@@ -68,6 +74,13 @@ export type SimulateResult =
       entries: { jobId: string; status: string; eventId: string }[];
       calls: number;
       warnings: string[];
+    }
+  | {
+      mode: 'sqs';
+      queueUrl: string;
+      jobIds: string[];
+      entries: { jobId: string; status: string; eventId: string; messageId: string }[];
+      calls: number;
     };
 
 /**
@@ -100,6 +113,7 @@ export async function simulate(options: SimulateOptions, deps: SimulateDeps = {}
     return { mode: 'print', document: events.length === 1 ? events[0]! : events };
   }
   if (options.via === 'eventbridge') return sendViaEventBridge(options, config, region, setting, env, deps.onAwsCall);
+  if (options.via === 'sqs') return sendViaSqs(options, config, region, setting, env, deps.onAwsCall);
 
   const url = resolveListenerUrl(options.to, config, processEnv, options.publicListener === true);
   const secretsFile = secretsPathFor(options.configPath);
@@ -224,6 +238,72 @@ async function sendViaEventBridge(
       entries: events.map((e, i) => ({ jobId: e.detail.jobId, status: e.detail.status, eventId: outcome.entryIds[i]! })),
       calls: outcome.calls,
       warnings,
+    };
+  } finally {
+    aws.destroy();
+  }
+}
+
+/** The event queue's URL: --queue-url, else the queue named after the app (GetQueueUrl), with what to do when it is not there. */
+async function eventQueueUrl(options: SimulateOptions, config: VidpipeConfig | undefined, sqs: Pick<SQSClient, 'send'>): Promise<string> {
+  if (options.queueUrl) return options.queueUrl.href;
+  if (!config)
+    throw new UsageError('NO_QUEUE_URL', `--via sqs needs the event queue: there is no config at ${options.configPath} to find it by name, and no --queue-url.`, {
+      hint: 'Run it where `vidpipe setup --delivery sqs` ran (or pass --config), or pass --queue-url https://sqs.<region>.amazonaws.com/<account>/<app>-events.',
+    });
+  const QueueName = resourceNames(config).eventQueue;
+  const { GetQueueUrlCommand } = await import('@aws-sdk/client-sqs');
+  try {
+    const out = await sqs.send(new GetQueueUrlCommand({ QueueName }));
+    return out.QueueUrl!;
+  } catch (err) {
+    if (!isNotFound(err)) return awsCall({ action: 'sqs:GetQueueUrl', resource: QueueName }, () => Promise.reject(err));
+    throw queueMissing(QueueName, config, err);
+  }
+}
+
+function queueMissing(queue: string, config: VidpipeConfig | undefined, cause: unknown, explicit = false): VidpipeError {
+  const wanted = !explicit && config !== undefined && usesEventQueue(config);
+  return new VidpipeError('QUEUE_MISSING', `The event queue ${queue} does not exist${config && !explicit && !wanted ? ` (delivery is ${deliveryOf(config)})` : ''}.`, {
+    hint: wanted ? 'Run `vidpipe setup` to create it.' : 'Check --queue-url, or run `vidpipe setup --delivery sqs` (or both) to deliver through an SQS queue.',
+    exitCode: ExitCode.drift,
+    cause,
+  });
+}
+
+async function sendViaSqs(
+  options: SimulateOptions,
+  config: VidpipeConfig | undefined,
+  region: string | undefined,
+  setting: { region: string; app?: string; inputBucket?: string; outputBucket?: string },
+  env: BuildEnv,
+  onCall?: (service: string, command: string) => void,
+): Promise<SimulateResult> {
+  const { createAwsContext } = await import('../aws/context.js');
+  const { sendMessagesBatched } = await import('./sqs.js');
+  const aws = createAwsContext({ ...options.aws, ...(region ? { region } : {}), ...(onCall ? { onCall } : {}) });
+  try {
+    const sqs = await aws.sqs();
+    const queueUrl = await eventQueueUrl(options, config, sqs);
+    // The detail names the account (accountId, queue and job ARNs), as MediaConvert's own events do.
+    const account = await aws.accountId();
+    const jobs = planSimulation(options, { ...setting, account }, env);
+    const events = jobs.flatMap((j) => j.events);
+    const outcome = await sendMessagesBatched(sqs, queueUrl, events, options.concurrency).catch((err: unknown) => {
+      throw isNotFound((err as VidpipeError).cause ?? err) ? queueMissing(queueUrl, config, err, options.queueUrl !== undefined) : err;
+    });
+    if (outcome.failures.length) {
+      const lines = outcome.failures.map((f) => `entry ${f.index + 1} (${f.status} of job ${f.jobId}): ${f.code}: ${f.message}`);
+      throw new RemoteRejectedError('SEND_MESSAGE_FAILED', `SendMessageBatch failed ${outcome.failures.length} of ${events.length} entries:\n  ${lines.join('\n  ')}`, {
+        details: { failures: outcome.failures, accepted: outcome.messageIds.filter(Boolean).length },
+      });
+    }
+    return {
+      mode: 'sqs',
+      queueUrl,
+      jobIds: jobs.map((j) => j.jobId),
+      entries: events.map((e, i) => ({ jobId: e.detail.jobId, status: e.detail.status, eventId: e.id, messageId: outcome.messageIds[i]! })),
+      calls: outcome.calls,
     };
   } finally {
     aws.destroy();

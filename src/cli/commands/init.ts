@@ -25,6 +25,7 @@ export function registerInit(program: Command): void {
     .option('--allow-simulator-source', 'let `simulate-complete --via eventbridge` events through the rule')
     .option('--simulator-source <source>', 'the simulator\'s custom event source (default: vidpipe.simulator)')
     .option('--alarm-email <address>', 'e-mail the alarms to this address')
+    .option('--delivery <mode>', 'how the rule delivers events: api-destination (POST to --listener-url), sqs (a queue `vidpipe listen --pull` reads: no public URL), or both')
     .option('-y, --yes', 'ask nothing: flags and defaults')
     .option('--force', 'overwrite an existing config')
     .action(async (opts: Record<string, unknown>, command: Command) => {
@@ -55,6 +56,7 @@ export function registerInit(program: Command): void {
           allowSimulatorSource: pick('allowSimulatorSource'),
           simulatorSource: pick('simulatorSource'),
           alarmEmail: pick('alarmEmail'),
+          delivery: pick('delivery'),
         },
         promptContext(Boolean(opts.yes), out.json),
         process.cwd(),
@@ -62,7 +64,9 @@ export function registerInit(program: Command): void {
       );
       await saveConfig(globals.configPath, config);
       out.result({ configPath: globals.configPath, config }, () => `Wrote ${globals.configPath}.`);
-      if (!config.listener.url) out.warn('No listener URL yet: set listener.url (https://…) before `vidpipe setup`.');
+      const { usesApiDestination } = await import('../../config/config.js');
+      if (!usesApiDestination(config)) out.info('Delivery: sqs — events wait in an SQS queue that `vidpipe listen --pull` reads (no public URL needed).');
+      else if (!config.listener.url) out.warn('No listener URL yet: set listener.url (https://…) before `vidpipe setup`, or use `--delivery sqs` (no public URL).');
       else if (!config.listener.url.startsWith('https://')) out.warn('listener.url is not https://: `vidpipe setup` will refuse it (EventBridge only calls HTTPS).');
       out.info('Next: `vidpipe setup --plan` to see what would be created, then `vidpipe setup`.');
     });

@@ -9,12 +9,13 @@ import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '..
 export function registerSetup(program: Command): void {
   const cmd = program
     .command('setup')
-    .description('create or repair the AWS pipeline (buckets, job role, templates, rule, connection, API destination, target, DLQ, policy, alarms, upload trigger)')
+    .description('create or repair the AWS pipeline (buckets, job role, templates, rule, connection, API destination or SQS event queue, target, DLQ, policy, alarms, upload trigger)')
     .option('--plan', 'print what would change, change nothing')
     .addOption(new Option('--dry-run', 'same as --plan').hideHelp())
     .option('-y, --yes', 'apply without asking')
     .option('--rotate-key', 'generate a new API key for the connection (the listener accepts the old one until the next rotation)')
-    .option('--alarm-email <address>', 'subscribe this address to the alarm topic (saved to the config)');
+    .option('--alarm-email <address>', 'subscribe this address to the alarm topic (saved to the config)')
+    .option('--delivery <mode>', 'api-destination (POST to listener.url), sqs (a queue `vidpipe listen --pull` reads: no public URL) or both (saved to the config)');
   addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const { globals, out } = commandContext(command);
     const { requireConfig, saveConfig, validateConfig } = await import('../../config/config.js');
@@ -25,7 +26,23 @@ export function registerSetup(program: Command): void {
     const run = await import('../provision-run.js');
     const { confirm, promptContext } = await import('../../output/prompt.js');
 
+    const { parseDelivery, deliveryOf, usesApiDestination, usesEventQueue } = await import('../../config/config.js');
+    // Checked before the config is read or anything is asked: a typo names the choices.
+    const delivery = typeof opts.delivery === 'string' ? parseDelivery(opts.delivery) : undefined;
     let config = await requireConfig(globals.configPath);
+    const original = config;
+    if (delivery && delivery !== deliveryOf(config)) {
+      const wanted = { ...config, delivery };
+      // Checked before saving: switching to a mode with an API destination still needs a listener URL.
+      service.checkListenerUrl(wanted);
+      config = wanted;
+    }
+    // Saved once the change is going ahead (applied, or nothing to apply): --plan and a "no" leave the config as it was.
+    const saveDelivery = async () => {
+      if (!delivery || delivery === deliveryOf(original)) return;
+      await saveConfig(globals.configPath, { ...(await requireConfig(globals.configPath)), delivery });
+      out.info(`Saved delivery ${delivery} to ${globals.configPath}.`);
+    };
     // --alarm-email is planned at once and saved to the config only once the change is confirmed.
     let saveAlarmEmail = async () => {};
     if (typeof opts.alarmEmail === 'string' && opts.alarmEmail !== config.alarmEmail) {
@@ -54,6 +71,7 @@ export function registerSetup(program: Command): void {
         return;
       }
       if (!changes.length) {
+        await saveDelivery();
         await saveAlarmEmail();
         out.result({ target, plan, results: [], awsCalls: session.calls() }, (c) => `${render.renderPlan(plan, c)}\nEverything is in place: nothing was changed.`);
         out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
@@ -71,9 +89,13 @@ export function registerSetup(program: Command): void {
         hint: '`vidpipe setup --plan` shows what would change.',
       });
       if (!ok) return out.warn('Nothing was changed.');
+      await saveDelivery();
       await saveAlarmEmail();
 
       const applied = await run.applyWithProgress(observation, plan, session, out);
+      const pullNote = usesEventQueue(config)
+        ? `Events wait in the SQS queue ${observation.env.names.eventQueue}: run \`vidpipe listen --pull\` to receive them.`
+        : undefined;
       const secretsNote = `The listener's ${config.listener.auth === 'API_KEY' ? `API key (header ${config.listener.authHeader})` : 'Basic credentials'} is in ${observation.env.secretsFile} (0600), which \`vidpipe listen\` reads.`;
       const doc = { target, plan, results: applied.results, secretsFile: observation.env.secretsFile, awsCalls: session.calls(), ms: session.elapsed() };
       out.debug(`${session.calls()} AWS calls in ${session.elapsed()} ms`);
@@ -88,7 +110,7 @@ export function registerSetup(program: Command): void {
           resultPrinted: !out.json,
         });
       }
-      out.result(doc, (c) => `${render.renderResults(applied.results, c)}\n\n${secretsNote}`);
+      out.result(doc, (c) => [render.renderResults(applied.results, c), '', ...(usesApiDestination(config) ? [secretsNote] : []), ...(pullNote ? [pullNote] : [])].join('\n'));
       if (opts.rotateKey)
         // The new key was saved before the connection was updated, and the listener re-reads the file when it changes,
         // so a listener on this file never refuses it. A copy elsewhere must be updated: until then, 401s, which

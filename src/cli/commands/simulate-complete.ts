@@ -33,7 +33,12 @@ export function registerSimulateComplete(program: Command): void {
     .option('--shuffle', 'with --sequence: send the events out of order')
     .option('--count <n>', `number of distinct jobs (1–${MAX_COUNT})`, '1')
     .option('--concurrency <n>', `requests in flight with --count (1–${MAX_CONCURRENCY})`, '10')
-    .addOption(new Option('--via <how>', 'POST to the listener, or PutEvents on the default bus').choices(['http', 'eventbridge']).default('http'))
+    .addOption(
+      new Option('--via <how>', 'POST to the listener, PutEvents on the default bus, or SendMessage into the event queue (`listen --pull` reads it)')
+        .choices(['http', 'eventbridge', 'sqs'])
+        .default('http'),
+    )
+    .option('--queue-url <url>', '--via sqs: the queue (default: the event queue `setup --delivery sqs` created, <app>-events)')
     .option('--source <name>', '--via eventbridge: event source (default: config simulatorSource, vidpipe.simulator)')
     .option('--output <s3-uri>', 'COMPLETE: an MP4 output path (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--hls <s3-uri>', 'COMPLETE: the HLS multivariant playlist (…/main.m3u8); renditions follow the templates')
@@ -72,9 +77,11 @@ export function parseSimulateOptions(o: Record<string, unknown>, configPath: str
   if (jobId !== undefined && count > 1) throw new UsageError('JOB_ID_WITH_COUNT', '--job-id names one job; --count makes distinct jobs. Use one or the other.');
   const postId = str('post');
   if (postId !== undefined && (postId === '' || postId.length > 256)) throw new UsageError('BAD_POST_ID', '--post must be 1–256 characters.');
-  if (str('to') !== undefined && via !== 'http') throw new UsageError('TO_WITHOUT_HTTP', '--to is for --via http; --via eventbridge sends to the default bus.');
+  if (str('to') !== undefined && via !== 'http')
+    throw new UsageError('TO_WITHOUT_HTTP', `--to is for --via http; --via ${via} sends to ${via === 'sqs' ? 'the event queue (--queue-url)' : 'the default bus'}.`);
+  if (str('queueUrl') !== undefined && via !== 'sqs') throw new UsageError('QUEUE_URL_WITHOUT_SQS', '--queue-url is for --via sqs.');
   if (o.public === true && (via !== 'http' || str('to') !== undefined))
-    throw new UsageError('PUBLIC_WITH_TO', '--public picks the config\'s listener.url for --via http; drop it with --to or --via eventbridge.');
+    throw new UsageError('PUBLIC_WITH_TO', `--public picks the config's listener.url for --via http; drop it with --to or --via ${via === 'http' ? 'eventbridge|sqs' : via}.`);
   const source = str('source');
   if (source !== undefined && via !== 'eventbridge') throw new UsageError('SOURCE_WITHOUT_EVENTBRIDGE', '--source is for --via eventbridge.');
 
@@ -91,6 +98,7 @@ export function parseSimulateOptions(o: Record<string, unknown>, configPath: str
     concurrency: parseInteger(str('concurrency') ?? '10', '--concurrency', 1, MAX_CONCURRENCY),
     via,
     ...(str('to') !== undefined ? { to: parseUrl(str('to')!, '--to') } : {}),
+    ...(str('queueUrl') !== undefined ? { queueUrl: parseUrl(str('queueUrl')!, '--queue-url') } : {}),
     ...(o.public === true ? { publicListener: true } : {}),
     ...(source !== undefined ? { source } : {}),
     outputs: parseOutputs(o, status),
@@ -168,6 +176,14 @@ function render(result: SimulateResult, out: Output): void {
         () => result.entries.map((e) => `${e.status.padEnd(17)} ${e.jobId}  → event ${e.eventId}`).join('\n'),
       );
       out.success(`${result.entries.length} event(s) put on the default bus in ${result.region ?? 'the default region'} with source ${result.source} (${result.calls} PutEvents call(s))`);
+      return;
+    }
+    case 'sqs': {
+      out.result(
+        { via: 'sqs', queueUrl: result.queueUrl, jobIds: result.jobIds, entries: result.entries, sendMessageBatchCalls: result.calls },
+        () => result.entries.map((e) => `${e.status.padEnd(17)} ${e.jobId}  → message ${e.messageId}`).join('\n'),
+      );
+      out.success(`${result.entries.length} event(s) sent to ${result.queueUrl} (${result.calls} SendMessageBatch call(s)); \`vidpipe listen --pull\` receives them`);
     }
   }
 }

@@ -3,6 +3,7 @@
  * `rateLimitPerSecond` calls a second. AWS requires HTTPS (moto accepts http://), so setup checks it first
  * (see checkListenerUrl in ../setup.ts).
  */
+import { usesApiDestination } from '../../config/config.js';
 import { change, type Difference } from '../diff.js';
 import type { ResourceModule } from '../types.js';
 import { call, deleteIfExists, readOrUndefined } from './common.js';
@@ -27,7 +28,9 @@ export const apiDestination: ResourceModule<DestinationDesired, DestinationObser
   kind: 'EventBridge API destination',
   dependsOn: ['connection'],
   name: (env) => env.names.apiDestination,
-  desired: (env) => ({ name: env.names.apiDestination, url: env.config.listener.url ?? '', rate: env.config.rateLimitPerSecond }),
+  // SQS delivery alone has no API destination (setup deletes one left from api-destination delivery).
+  desired: (env) =>
+    usesApiDestination(env.config) ? { name: env.names.apiDestination, url: env.config.listener.url ?? '', rate: env.config.rateLimitPerSecond } : undefined,
 
   async observe(aws, env) {
     const Name = env.names.apiDestination;

@@ -12,6 +12,7 @@ import { change, type Difference } from '../diff.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { usesApiDestination } from '../../config/config.js';
 import { readSecrets, rotateApiKey, writeSecrets } from '../../config/secrets.js';
 import type { ProvisionEnv, ResourceModule } from '../types.js';
 import { call, deleteIfExists, readOrUndefined } from './common.js';
@@ -87,7 +88,11 @@ export const connection: ResourceModule<ConnectionDesired, ConnectionObserved> =
   kind: 'EventBridge connection',
   dependsOn: [],
   name: (env) => env.names.connection,
-  desired: (env) => ({ name: env.names.connection, authType: env.config.listener.auth, header: env.config.listener.authHeader, rotate: env.rotateKey }),
+  // Only the API destination uses the connection: SQS delivery alone has none.
+  desired: (env) =>
+    usesApiDestination(env.config)
+      ? { name: env.names.connection, authType: env.config.listener.auth, header: env.config.listener.authHeader, rotate: env.rotateKey }
+      : undefined,
 
   async observe(aws, env) {
     const Name = env.names.connection;

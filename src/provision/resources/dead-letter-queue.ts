@@ -1,15 +1,15 @@
 /**
  * The dead-letter queue for events the API destination could not deliver: a standard SQS queue (EventBridge refuses
  * FIFO DLQs) whose policy lets exactly this rule send (aws:SourceArn). Messages are kept 14 days, SQS's maximum.
+ * In SQS delivery it is also the event queue's redrive target (event-queue.ts): SQS moves messages there itself, under
+ * no queue policy.
  */
 import { change, jsonChanges, type Difference } from '../diff.js';
-import { awsErrorName } from '../../aws/errors.js';
-import { VidpipeError } from '../../errors.js';
 import { deadLetterQueuePolicy, parsePolicyDocument } from '../documents.js';
 import { sameJson } from '../../util/canonical-json.js';
 import { arns } from '../names.js';
 import type { ResourceModule } from '../types.js';
-import { appTagMap, call, deleteIfExists, readOrUndefined } from './common.js';
+import { appTagMap, call, createQueue, deleteIfExists, readQueue } from './common.js';
 
 const RETENTION_SECONDS = '1209600';
 
@@ -43,17 +43,10 @@ export const deadLetterQueue: ResourceModule<QueueDesired, QueueObserved> = {
       : undefined,
 
   async observe(aws, env) {
-    const QueueName = env.names.deadLetterQueue;
-    const sqs = await aws.sqs();
-    const m = await import('@aws-sdk/client-sqs');
-    const url = await readOrUndefined('sqs:GetQueueUrl', QueueName, () => sqs.send(new m.GetQueueUrlCommand({ QueueName })));
-    if (!url?.QueueUrl) return undefined;
-    const QueueUrl = url.QueueUrl;
-    const out = await readOrUndefined('sqs:GetQueueAttributes', QueueName, () =>
-      sqs.send(new m.GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn', 'Policy', 'MessageRetentionPeriod', 'ApproximateNumberOfMessages'] })),
-    );
-    if (!out) return undefined;
-    const a = out.Attributes ?? {};
+    const q = await readQueue(aws, env.names.deadLetterQueue, ['QueueArn', 'Policy', 'MessageRetentionPeriod', 'ApproximateNumberOfMessages']);
+    if (!q) return undefined;
+    const a = q.attributes;
+    const QueueUrl = q.url;
     return {
       arn: a.QueueArn!,
       url: QueueUrl,
@@ -77,15 +70,7 @@ export const deadLetterQueue: ResourceModule<QueueDesired, QueueObserved> = {
       await call('sqs:SetQueueAttributes', d.name, () => sqs.send(new m.SetQueueAttributesCommand({ QueueUrl: o.url, Attributes: d.attributes })));
       return { ...o, policy: JSON.parse(d.attributes.Policy), retention: d.attributes.MessageRetentionPeriod };
     }
-    const created = await sqs.send(new m.CreateQueueCommand({ QueueName: d.name, Attributes: d.attributes, tags: appTagMap(env) })).catch((err: unknown) => {
-      // SQS refuses to re-create a queue of the same name for 60 s after DeleteQueue (e.g. setup right after teardown).
-      if (/QueueDeletedRecently/.test(awsErrorName(err)))
-        throw new VidpipeError('QUEUE_DELETED_RECENTLY', `The SQS queue ${d.name} was deleted less than 60 s ago and cannot be re-created yet.`, {
-          hint: 'Wait a minute and run `vidpipe setup` again: it continues where this run stopped.',
-          cause: err,
-        });
-      return call('sqs:CreateQueue', d.name, () => Promise.reject(err));
-    });
+    const created = await createQueue(d.name, () => sqs.send(new m.CreateQueueCommand({ QueueName: d.name, Attributes: d.attributes, tags: appTagMap(env) })));
     return {
       arn: arns.queue(env, d.name),
       url: created.QueueUrl!,

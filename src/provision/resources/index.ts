@@ -9,6 +9,7 @@ import { archive } from './archive.js';
 import { inputBucket, outputBucket } from './bucket.js';
 import { connection } from './connection.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
+import { eventQueue } from './event-queue.js';
 import { invokeRole } from './invoke-role.js';
 import { jobRole } from './job-role.js';
 import { jobTemplateResources } from './job-template.js';
@@ -20,6 +21,7 @@ import { lambdaLogGroup } from './lambda-log-group.js';
 import { lambdaPermission } from './lambda-permission.js';
 import { lambdaRole } from './lambda-role.js';
 import { operatorPolicyResource } from './operator-policy.js';
+import { queueTarget } from './queue-target.js';
 import { rule } from './rule.js';
 import { ruleTarget } from './rule-target.js';
 
@@ -34,6 +36,8 @@ export const RESOURCES: readonly AnyResource[] = [
   invokeRole,
   deadLetterQueue,
   ruleTarget,
+  eventQueue,
+  queueTarget,
   operatorPolicyResource,
   alarmTopic,
   alarmEmail,
