@@ -35,7 +35,8 @@ export async function createStepProgress(out: Output, title: string, total: numb
     };
   }
   const { default: ora } = await import('ora');
-  const spinner = ora({ stream: out.stderr, text: `${title}…` }).start();
+  // Interactive was decided above (a terminal with a width); ora would also turn itself off whenever CI is set.
+  const spinner = ora({ stream: out.stderr, text: `${title}…`, isEnabled: true }).start();
   const text = () => `${title} ${finished}/${total}${running.size ? `: ${[...running].slice(0, 3).join(', ')}${running.size > 3 ? ` +${running.size - 3}` : ''}` : ''}`;
   return {
     start(label) {
