@@ -2,6 +2,7 @@
  * `vidpipe simulate-complete`: plan the events, then print them, POST them to the listener as EventBridge would, or
  * put them on the default bus. The AWS SDK is loaded only for --via eventbridge.
  */
+import type { AwsContext } from '../aws/context.js';
 import { deliveryOf, loadConfig, localListenerOrigin, usesEventQueue, DEFAULT_AUTH_HEADER, DEFAULT_SIMULATOR_SOURCE, DEFAULT_LISTENER_PATH, type VidpipeConfig } from '../config/config.js';
 import { clientAuthHeaders, clientCredentials, secretsPathFor } from '../config/secrets.js';
 import { resolveRegion } from '../aws/region.js';
@@ -205,16 +206,10 @@ async function sendViaEventBridge(
   env: BuildEnv,
   onCall?: (service: string, command: string) => void,
 ): Promise<SimulateResult> {
-  const { createAwsContext } = await import('../aws/context.js');
   const { assertCustomSource, putEventsBatched } = await import('./eventbridge.js');
   const source = options.source ?? config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE;
   assertCustomSource(source);
-  const aws = createAwsContext({ ...options.aws, ...(region ? { region } : {}), ...(onCall ? { onCall } : {}) });
-  try {
-    // The detail names the account (accountId, queue and job ARNs): use the real one, as EventBridge will.
-    const account = await aws.accountId();
-    const jobs = planSimulation(options, { ...setting, account }, env);
-    const events = jobs.flatMap((j) => j.events);
+  return withAwsJobs(options, region, setting, env, onCall, async (aws, jobs, events) => {
     const outcome = await putEventsBatched(await aws.eventbridge(), events, source, options.concurrency);
     if (outcome.failures.length) {
       const lines = outcome.failures.map((f) => `entry ${f.index + 1} (${f.status} of job ${f.jobId}): ${f.errorCode}: ${f.errorMessage}`);
@@ -239,6 +234,27 @@ async function sendViaEventBridge(
       calls: outcome.calls,
       warnings,
     };
+  });
+}
+
+/**
+ * The AWS part both senders share: a context for this run (closed after), and the simulated jobs planned with the
+ * caller's real account id — the detail names it (accountId, queue and job ARNs), as MediaConvert's own events do.
+ */
+async function withAwsJobs<T>(
+  options: SimulateOptions,
+  region: string | undefined,
+  setting: { region: string; app?: string; inputBucket?: string; outputBucket?: string },
+  env: BuildEnv,
+  onCall: ((service: string, command: string) => void) | undefined,
+  run: (aws: AwsContext, jobs: ReturnType<typeof planSimulation>, events: ReturnType<typeof planSimulation>[number]['events']) => Promise<T>,
+): Promise<T> {
+  const { createAwsContext } = await import('../aws/context.js');
+  const aws = createAwsContext({ ...options.aws, ...(region ? { region } : {}), ...(onCall ? { onCall } : {}) });
+  try {
+    const account = await aws.accountId();
+    const jobs = planSimulation(options, { ...setting, account }, env);
+    return await run(aws, jobs, jobs.flatMap((j) => j.events));
   } finally {
     aws.destroy();
   }
@@ -279,16 +295,10 @@ async function sendViaSqs(
   env: BuildEnv,
   onCall?: (service: string, command: string) => void,
 ): Promise<SimulateResult> {
-  const { createAwsContext } = await import('../aws/context.js');
   const { sendMessagesBatched } = await import('./sqs.js');
-  const aws = createAwsContext({ ...options.aws, ...(region ? { region } : {}), ...(onCall ? { onCall } : {}) });
-  try {
+  return withAwsJobs(options, region, setting, env, onCall, async (aws, jobs, events) => {
     const sqs = await aws.sqs();
     const queueUrl = await eventQueueUrl(options, config, sqs);
-    // The detail names the account (accountId, queue and job ARNs), as MediaConvert's own events do.
-    const account = await aws.accountId();
-    const jobs = planSimulation(options, { ...setting, account }, env);
-    const events = jobs.flatMap((j) => j.events);
     const outcome = await sendMessagesBatched(sqs, queueUrl, events, options.concurrency).catch((err: unknown) => {
       throw isNotFound((err as VidpipeError).cause ?? err) ? queueMissing(queueUrl, config, err, options.queueUrl !== undefined) : err;
     });
@@ -305,7 +315,5 @@ async function sendViaSqs(
       entries: events.map((e, i) => ({ jobId: e.detail.jobId, status: e.detail.status, eventId: e.id, messageId: outcome.messageIds[i]! })),
       calls: outcome.calls,
     };
-  } finally {
-    aws.destroy();
-  }
+  });
 }
