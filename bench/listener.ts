@@ -96,7 +96,7 @@ export function startBare(): Promise<Server> {
 }
 
 async function startListener(dbPath: string): Promise<Server> {
-  return spawnServer([CLI, 'listen', '--host', '127.0.0.1', '--db', dbPath], { VIDPIPE_API_KEY: API_KEY, SLACK_WEBHOOK_URL: '' }, (port) => `http://127.0.0.1:${port}/healthz`);
+  return spawnServer([CLI, 'listen', '--host', '127.0.0.1', '--db', dbPath], { VIDPIPE_API_KEY: API_KEY, SLACK_WEBHOOK_URL: '' }, (port) => `http://127.0.0.1:${port}/readyz`);
 }
 
 export interface ManyConnectionsResult {
@@ -152,7 +152,7 @@ export async function benchListener(
   } finally {
     await listener.stop();
   }
-  const many = await ingestMany(manyConnections, options.manyEvents ?? Math.round(events / 2), bareMany);
+  const many = await ingestMany(manyConnections, options.manyEvents ?? Math.round(events / 4), bareMany);
   return {
     connections,
     bare: bareFigures,
@@ -210,6 +210,45 @@ function storedExactlyOnce(dbPath: string, prefix: string, acked: Set<string>): 
     db.close();
     rmSync(path.dirname(dbPath), { recursive: true, force: true });
   }
+}
+
+export interface FootprintResult {
+  /** RSS in MiB after each number of stored events, on one listener and one database. */
+  rssMiB: Array<{ events: number; rssMiB: number | undefined }>;
+  /** RSS at the last checkpoint ÷ RSS at the first. */
+  growth: number;
+  non2xx: number;
+  storedExactlyOnce: boolean;
+}
+
+/**
+ * Part 6: memory over a long run. One listener, one database, `events` new events at 20 connections, its RSS read at
+ * each checkpoint (default 100,000 → 1,000,000): the working set must stay flat (caches bounded), not track the file.
+ * 1,000,000 events make a ~6 GB database in the temporary directory, removed after.
+ */
+export async function benchFootprint(options: { checkpoints?: number[]; connections?: number } = {}): Promise<FootprintResult> {
+  const checkpoints = options.checkpoints ?? [100_000, 250_000, 500_000, 750_000, 1_000_000];
+  const dbPath = path.join(mkdtempSync(path.join(tmpdir(), 'vidpipe-bench-db-')), 'footprint.db');
+  const listener = await startListener(dbPath);
+  const body = completeBodyFactory('foot');
+  const acked = new Set<string>();
+  const rss: FootprintResult['rssMiB'] = [];
+  let sent = 0;
+  let non2xx = 0;
+  try {
+    for (const target of checkpoints) {
+      const from = sent;
+      const f = await runLoad({ url: `${listener.url}${PATH}`, connections: options.connections ?? 20, amount: target - sent, headers: HEADERS, body: (n) => body(from + n), onAck: collectEventId(acked) });
+      non2xx += f.non2xx;
+      sent = target;
+      rss.push({ events: target, rssMiB: rssMiB(listener.pid) });
+    }
+  } finally {
+    await listener.stop();
+  }
+  const first = rss[0]?.rssMiB ?? 0;
+  const last = rss.at(-1)?.rssMiB ?? 0;
+  return { rssMiB: rss, growth: first ? round(last / first, 2) : 0, non2xx, storedExactlyOnce: storedExactlyOnce(dbPath, 'foot-', acked) };
 }
 
 export interface BurstResult {

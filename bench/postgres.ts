@@ -20,7 +20,7 @@ export interface PostgresBenchResult {
 }
 
 function startListener(database: string): Promise<Server> {
-  return spawnServer([CLI, 'listen', '--host', '127.0.0.1'], { VIDPIPE_API_KEY: API_KEY, SLACK_WEBHOOK_URL: '', VIDPIPE_DATABASE_URL: database }, (port) => `http://127.0.0.1:${port}/healthz`);
+  return spawnServer([CLI, 'listen', '--host', '127.0.0.1'], { VIDPIPE_API_KEY: API_KEY, SLACK_WEBHOOK_URL: '', VIDPIPE_DATABASE_URL: database }, (port) => `http://127.0.0.1:${port}/readyz`);
 }
 
 export async function benchPostgres(options: { events?: number; connections?: number; bareSeconds?: number } = {}): Promise<PostgresBenchResult | { skipped: string }> {
@@ -32,7 +32,7 @@ export async function benchPostgres(options: { events?: number; connections?: nu
     await admin.end();
     return { skipped: `PostgreSQL not reachable (${(err as Error).message}): start it as .ci/run does, or set VIDPIPE_BENCH_DATABASE_URL` };
   }
-  const events = options.events ?? 30_000;
+  const events = options.events ?? 20_000;
   const connections = options.connections ?? 20;
   const schemas: string[] = [];
   const fresh = () => {

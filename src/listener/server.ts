@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { UsageError } from '../errors.js';
-import { openStore, parseDatabaseLocation, type DatabaseLocation } from '../store/open-store.js';
+import { openStore, parseDatabaseLocation, type DatabaseLocation, type SqliteWriterMode } from '../store/open-store.js';
 import { buildListener, type ListenerDeps } from './http/app.js';
 import type { AuthConfig } from './http/auth.js';
 import { LiveHub, type DashboardOptions } from './http/dashboard/index.js';
@@ -44,8 +44,8 @@ export interface ListenerOptions {
   onLogFailure?(err: NodeJS.ErrnoException): void;
   /** Timeouts and the connection bound; what is left out has its default (limits.ts). */
   limits?: Partial<ConnectionLimits>;
-  /** SQLite: where commits run, a worker thread when the build has one (default), or inline on the event loop. */
-  writer?: 'inline' | 'auto';
+  /** SQLite: where commits run: inline, on a worker thread, or 'auto' (default: by cores). */
+  writer?: SqliteWriterMode;
   /** Overrides for the Slack notifier (tests shorten its intervals, inject a clock and a random). */
   notifier?: Partial<Omit<SlackNotifierOptions, 'store' | 'webhookUrl' | 'logger'>>;
   /** The dashboard at / (default on); false: `--no-dashboard`. Options: the region to sign S3 URLs in, a media stub. */

@@ -8,6 +8,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ListenerStore } from '../listener/core/store-port.js';
+import type { SqliteWriterMode } from './sqlite/sqlite-committer.js';
+
+export type { SqliteWriterMode };
 
 export type DatabaseLocation =
   | { engine: 'sqlite'; path: string; /** the default location: its directory may be created */ isDefault: boolean }
@@ -77,8 +80,8 @@ export interface OpenStoreOptions {
   skipNotificationsReason?: string;
   /** Every newly stored event also gets a forwards row (`listen --forward-to`). */
   forwardEvents?: boolean;
-  /** SQLite: commits on a worker thread (default) or inline. */
-  writer?: 'inline' | 'auto';
+  /** SQLite: where commits run (default 'auto': by cores, sqlite/sqlite-committer.ts). */
+  writer?: SqliteWriterMode;
   clock?: () => number;
   /** An operator's verb on an existing database: a missing SQLite file is an error, not a new database. */
   mustExist?: boolean;

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rotateApiKey } from '../../src/config/secrets.js';
@@ -23,7 +24,8 @@ describe.runIf(builtCliAvailable())('vidpipe listen (built CLI)', () => {
     const key = /^\s+(vp_[A-Za-z0-9_-]{43})$/m.exec(first.stderr())?.[1];
     expect(key).toBeDefined();
     expect(first.stderr()).toMatch(/auth: API key in header x-api-key \(1 accepted\), from .*\.vidpipe\/secrets\.json/);
-    expect(first.stderr()).toContain(`database: ${path.join(cwd, 'vidpipe.db')} (group commit on a worker thread)`);
+    // Where commits run follows the cores (sqlite-committer.ts): inline on 1–2, on the writer thread from 3.
+    expect(first.stderr()).toContain(`database: ${path.join(cwd, 'vidpipe.db')} (group commit ${availableParallelism() >= 3 ? 'on a worker thread' : 'inline'})`);
     expect(first.stdout()).not.toContain(key as string);
     expect(statSync(path.join(cwd, '.vidpipe', 'secrets.json')).mode & 0o777).toBe(0o600);
     const body = makeEvent('complete-file-group', { jobId: 'cli-1', postId: '1' });
@@ -87,9 +89,10 @@ describe.runIf(builtCliAvailable())('vidpipe listen (built CLI)', () => {
     await l.exited;
   });
 
-  it('answers 503 + Retry-After from the writer thread while the database is locked, then takes the retry', async () => {
+  it.each(['thread', 'inline'])('answers 503 + Retry-After (VIDPIPE_SQLITE_WRITER=%s) while the database is locked, then takes the retry', async (writer) => {
     const cwd = freshDir();
-    const l = await spawnListen(['--db', 'locked.db'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
+    const l = await spawnListen(['--db', 'locked.db'], { cwd, env: { VIDPIPE_API_KEY: 'k', VIDPIPE_SQLITE_WRITER: writer } });
+    expect(l.stderr()).toContain(`(group commit ${writer === 'thread' ? 'on a worker thread' : 'inline'})`);
     const headers = { ...EVENTBRIDGE_HEADERS, 'x-api-key': 'k' };
     const body = makeEvent('progressing', { jobId: 'locked-1' });
     const other = new Database(path.join(cwd, 'locked.db'));
@@ -227,6 +230,11 @@ describe.runIf(builtCliAvailable())('vidpipe listen (built CLI)', () => {
     const both = spawnCli(['listen', '--port', '0', '--database', 'a.db', '--db', 'b.db'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
     expect((await both.exited).code).toBe(2);
     expect(both.stderr()).toContain('Pass --database or --db, not both.');
+
+    const badWriter = spawnCli(['listen', '--port', '0', '--db', 'w.db'], { cwd, env: { VIDPIPE_API_KEY: 'k', VIDPIPE_SQLITE_WRITER: 'threads' } });
+    expect((await badWriter.exited).code).toBe(2);
+    expect(badWriter.stderr()).toContain('VIDPIPE_SQLITE_WRITER="threads" is not one of inline, thread, auto.');
+    expect(existsSync(path.join(cwd, 'w.db'))).toBe(false);
 
     const badPort = spawnCli(['listen'], { cwd, env: { VIDPIPE_API_KEY: 'k', PORT: 'eighty' } });
     expect((await badPort.exited).code).toBe(2);

@@ -108,6 +108,7 @@ export function registerListen(program: Command): void {
         throw new UsageError('BAD_HEADER_NAME', `--auth-header "${header}" is not a valid HTTP header name.`);
 
       const limits = connectionLimits(flags, config?.listen);
+      const writer = sqliteWriterFrom(env);
 
       const { resolveAuth, describeAuth } = await import('../../listener/http/auth.js');
       const { startListener } = await import('../../listener/server.js');
@@ -159,6 +160,7 @@ export function registerListen(program: Command): void {
         auth: auth.config,
         processedSources: [config?.simulatorSource ?? DEFAULT_SIMULATOR_SOURCE],
         limits,
+        ...(writer ? { writer } : {}),
         // Once, and only if stderr can take it: a failing stdout must not take the listener down with it.
         onLogFailure: (err) =>
           bestEffort(() => out.warn(`logs: stdout failed (${err.code ?? err.message}); log lines are dropped from now on, events are still stored and acknowledged.`)),
@@ -263,4 +265,14 @@ function connectionLimits(flags: ListenFlags, config: ListenConfig | undefined):
   });
   if (problems.length) throw new UsageError('BAD_LIMITS', `${problems.join('; ')}.`, { hint: 'See `vidpipe listen --help` for the defaults.' });
   return limits;
+}
+
+/** VIDPIPE_SQLITE_WRITER: where SQLite commits run (default auto: inline on 1–2 cores, a worker thread from 3). */
+function sqliteWriterFrom(env: NodeJS.ProcessEnv): 'inline' | 'thread' | 'auto' | undefined {
+  const value = env.VIDPIPE_SQLITE_WRITER?.trim();
+  if (!value) return undefined;
+  if (value === 'inline' || value === 'thread' || value === 'auto') return value;
+  throw new UsageError('BAD_SQLITE_WRITER', `VIDPIPE_SQLITE_WRITER="${value}" is not one of inline, thread, auto.`, {
+    hint: 'Unset it (auto: inline on 1–2 cores, a worker thread from 3) or set inline, thread or auto.',
+  });
 }

@@ -1,10 +1,18 @@
 /**
  * How the SQLite adapter commits a batch: the transaction both ways run (createBatchCommitter), inline on the event
- * loop, or on a worker thread with its own connection (write-worker.ts). The thread is used when the compiled worker
- * is there (the built CLI): the event loop keeps parsing and validating the next requests during the fsync, so the
- * next batch forms while this one commits. Run from source (the tests), it runs inline: the same transaction code.
+ * loop, or on a worker thread with its own connection (write-worker.ts).
+ *
+ * The thread lets the event loop parse and validate the next requests while a batch commits, but it costs: each event
+ * crosses as text and is parsed again there (~25 µs of CPU per event in all, with both postMessage hops), and the
+ * thread's own V8 heap is ~40 MiB of RSS. On 2 cores that parallelism is not there to buy: the writer thread, the event
+ * loop, V8's GC threads (and, in the benchmark, the load generator) share them. Measured (issue 17, `npm run bench`
+ * machine, 2 cores, 30,000 events at 20 connections, 3 alternating runs each): thread 3,241 / 3,248 / 3,316 events/s,
+ * ~325 µs of listener CPU per event, RSS ~160 MiB; inline 3,088 / 3,263 / 3,667 events/s, ~260 µs, RSS ~120 MiB.
+ * So 'auto' runs inline on 1–2 cores and on the thread from 3 (VIDPIPE_SQLITE_WRITER=thread|inline overrides). Run from
+ * source (the tests), there is no compiled worker: inline, the same transaction code.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Db } from './db.js';
@@ -153,7 +161,9 @@ export class ThreadCommitter implements Committer {
   }
 
   static async start(url: URL, data: WriteWorkerData): Promise<ThreadCommitter> {
-    const worker = new Worker(url, { workerData: data });
+    // The thread's own V8 heap: a young generation of at most 12 MiB (V8's default lets it grow to ~48 MiB under a
+    // steady stream of short-lived objects). Measured (issue 17, 30,000 events): ~10 MiB less RSS, same events/s.
+    const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 12 } });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (msg: WriteWorkerReply) => {
         if ('type' in msg && msg.type === 'ready') resolve();
@@ -191,9 +201,15 @@ export class ThreadCommitter implements Committer {
   }
 }
 
-/** On a worker thread with its own connection when the compiled worker exists (the built CLI); inline otherwise. */
-export async function startSqliteCommitter(db: Db, queries: Queries, data: WriteWorkerData, mode: 'inline' | 'auto'): Promise<{ committer: Committer; mode: 'thread' | 'inline' }> {
+export type SqliteWriterMode = 'inline' | 'thread' | 'auto';
+
+/** 'auto': the worker thread from 3 cores on, inline below (see the top of this file). */
+export const THREAD_FROM_CORES = 3;
+
+/** On a worker thread with its own connection (when the compiled worker exists: the built CLI), or inline. */
+export async function startSqliteCommitter(db: Db, queries: Queries, data: WriteWorkerData, mode: SqliteWriterMode): Promise<{ committer: Committer; mode: 'thread' | 'inline' }> {
   const url = new URL('./write-worker.js', import.meta.url);
-  if (mode === 'inline' || !existsSync(fileURLToPath(url))) return { committer: new InlineCommitter(db, queries), mode: 'inline' };
+  const wantThread = mode === 'thread' || (mode === 'auto' && availableParallelism() >= THREAD_FROM_CORES);
+  if (!wantThread || !existsSync(fileURLToPath(url))) return { committer: new InlineCommitter(db, queries), mode: 'inline' };
   return { committer: await ThreadCommitter.start(url, data), mode: 'thread' };
 }

@@ -28,7 +28,7 @@ import type {
   VideoPage,
 } from '../../listener/core/store-port.js';
 import { BatchWriter } from '../batch-writer.js';
-import { isUnavailable, startSqliteCommitter } from './sqlite-committer.js';
+import { isUnavailable, startSqliteCommitter, type SqliteWriterMode } from './sqlite-committer.js';
 import { openDatabase, type Db } from './db.js';
 import { createQueries, type Queries } from './queries.js';
 import { StoreUnavailableError } from '../../listener/core/store-port.js';
@@ -37,8 +37,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** Create the file's directory when missing (the default location only). */
   createDirectory?: boolean;
-  /** Where commits run: a worker thread when the build has one (default), or inline on the event loop. */
-  writer?: 'inline' | 'auto';
+  /** Where commits run: inline on the event loop, on a worker thread, or 'auto' (default: by cores, sqlite-committer.ts). */
+  writer?: SqliteWriterMode;
   /** Notifications created now are stored as skipped, with this reason (no webhook configured). */
   skipNotificationsReason?: string;
   /** Every newly stored event also gets a forwards row (`listen --forward-to`). */

@@ -7,13 +7,16 @@ import { openDatabase } from './db.js';
 import { createBatchCommitter, describeBatchFailure, fromWire, type WriteWorkerData, type WriteWorkerReply, type WriteWorkerRequest } from './sqlite-committer.js';
 import { createQueries } from './queries.js';
 
+/** See the page cache in db.ts. */
+const WRITER_CACHE_MIB = 8;
+
 const port = parentPort;
 if (!port) throw new Error('write-worker runs as a worker thread');
 const data = workerData as WriteWorkerData;
 const reply = (msg: WriteWorkerReply) => port.postMessage(msg);
 
 try {
-  const db = openDatabase(data.dbPath);
+  const db = openDatabase(data.dbPath, { cacheMiB: WRITER_CACHE_MIB });
   const queries = createQueries(db, data.queriesOptions);
   const commit = createBatchCommitter(db, queries);
   // Batches that arrive while one commits wait here and are committed together: one fsync for all of them.
