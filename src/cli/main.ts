@@ -3,11 +3,10 @@
  */
 import { CommanderError } from 'commander';
 import { ExitCode, isVidpipeError } from '../errors.js';
-import { Output } from '../output/output.js';
 import { buildProgram } from './program.js';
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   // `vidpipe` alone asks what it can do: the help, on stdout, exit 0 (commander would print it to stderr, exit 1).
   if (argv.length <= 2) {
     program.outputHelp();
@@ -22,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     const args = argv.slice(2);
     const end = args.indexOf('--');
     const json = Boolean(globals.json) || (end === -1 ? args : args.slice(0, end)).includes('--json');
-    return reportError(err, { ...globals, json }, args, program.commands.map((c) => c.name()));
+    return await reportError(err, { ...globals, json }, args, program.commands.map((c) => c.name()));
   }
 }
 
@@ -35,7 +34,9 @@ function writeJsonError(error: { code: string; message: string; hint?: string | 
   process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
 }
 
-function reportError(err: unknown, globals: Record<string, unknown>, args: string[] = [], verbs: string[] = []): number {
+async function reportError(err: unknown, globals: Record<string, unknown>, args: string[] = [], verbs: string[] = []): Promise<number> {
+  // Loaded here, not at the top: `vidpipe --help` needs neither it nor chalk (startup, issue 17).
+  const { Output } = await import('../output/output.js');
   // commander's default for --no-color is color=true, which means "auto" here (as in commandContext), not "force".
   const out = new Output({ json: Boolean(globals.json), color: globals.color === false ? false : undefined });
   if (err instanceof CommanderError) {

@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { RemoteRejectedError, UsageError } from '../../errors.js';
 import { renderTable, type Output } from '../../output/output.js';
 import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext, parseInteger, parseUrl } from '../context.js';
+import { summaryOf } from './index.js';
 
 async function openQueue(command: Command, opts: Record<string, unknown>) {
   const { globals, out } = commandContext(command);
@@ -28,7 +29,7 @@ async function openQueue(command: Command, opts: Record<string, unknown>) {
 export function registerDlq(program: Command): void {
   const dlqCmd = program
     .command('dlq')
-    .description('the dead-letter queue: events EventBridge could not deliver (list, show, redrive)')
+    .description(summaryOf('dlq'))
     .action(() => {
       throw new UsageError('DLQ_WHAT', 'Say what to do with the dead-letter queue: `vidpipe dlq list`, `vidpipe dlq show ID` or `vidpipe dlq redrive`.');
     });

@@ -8,11 +8,12 @@ import { ExitCode, VidpipeError } from '../../errors.js';
 import type { Check, DoctorReport } from '../../doctor/doctor.js';
 import type { TraceHop, TraceReport } from '../../doctor/trace.js';
 import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext, parseInteger, parseUrl } from '../context.js';
+import { summaryOf } from './index.js';
 
 export function registerDoctor(program: Command): void {
   const cmd = program
     .command('doctor')
-    .description('check every hop an event travels (S3 → Lambda → MediaConvert → rule → API destination → listener): exit 0 ok, 4 a hop broken, 3 credentials/permissions')
+    .description(summaryOf('doctor'))
     .option('--trace', 'also send one synthetic event through EventBridge (PutEvents, the simulator source) and follow it to the listener')
     .option('--timeout <seconds>', '--trace: how long to wait for the event at the listener (1-600)', '30')
     .option('--listener-url <url>', 'where the listener is reached (default: listener.url, else the local `vidpipe listen`)');

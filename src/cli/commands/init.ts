@@ -3,11 +3,12 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { commandContext, parseInteger } from '../context.js';
+import { summaryOf } from './index.js';
 
 export function registerInit(program: Command): void {
   program
     .command('init')
-    .description('write vidpipe.config.json (asks on a terminal; every value is also a flag)')
+    .description(summaryOf('init'))
     .option('--app <name>', 'app name: every AWS resource name starts with it (default: the folder name)')
     .option('--region <region>', 'AWS region (default: AWS_REGION or us-east-1)')
     .option('--input-bucket <name>', 'S3 bucket for uploads (default: <app>-input)')

@@ -13,6 +13,7 @@ import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext, parseInte
 import { addDatabaseOptions, resolveDatabase, type DatabaseFlags } from '../database-option.js';
 import { DEFAULT_CONNECTION_LIMITS, checkConnectionLimits, type ConnectionLimits } from '../../listener/limits.js';
 import type { ListenConfig } from '../../config/config.js';
+import { summaryOf } from './index.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -67,7 +68,7 @@ interface ListenFlags extends DatabaseFlags {
 export function registerListen(program: Command): void {
   const cmd = program
     .command('listen')
-    .description(`run the endpoint EventBridge posts MediaConvert events to (POST ${DEFAULT_LISTENER_PATH})`)
+    .description(summaryOf('listen'))
     .option('--port <n>', 'port to listen on (env PORT; default 3000)')
     .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1)')
     .option('--auth-header <name>', `header carrying the API key (default: the config's listener.authHeader, else ${DEFAULT_AUTH_HEADER})`)

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_LISTENER_PATH, loadConfig } from '../../config/config.js';
 import { UsageError } from '../../errors.js';
 import { commandContext, parseInteger, parseUrl } from '../context.js';
+import { summaryOf } from './index.js';
 
 interface LocalFlags {
   port?: string;
@@ -27,7 +28,7 @@ const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'm
 export function registerLocal(program: Command): void {
   program
     .command('local')
-    .description('run the whole pipeline on this machine, no AWS: listener + a local MediaConvert that transcodes with ffmpeg + storage')
+    .description(summaryOf('local'))
     .option('--port <n>', 'listener port (env PORT; default 3000)')
     .option('--host <host>', 'address to bind (env HOST; default 127.0.0.1)')
     .option('--mediaconvert-port <n>', 'port of the local MediaConvert API (0: a free port)', '0')

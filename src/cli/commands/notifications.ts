@@ -11,6 +11,7 @@ import type { ListenerStore, NotificationListItem, NotificationState } from '../
 import { renderTable } from '../../output/output.js';
 import { commandContext, parseInteger } from '../context.js';
 import { addDatabaseOptions, resolveDatabase, type DatabaseFlags } from '../database-option.js';
+import { summaryOf } from './index.js';
 
 const STATES: readonly NotificationState[] = ['pending', 'sent', 'failed', 'skipped'];
 
@@ -66,7 +67,7 @@ function renderRows(rows: NotificationListItem[]): string[][] {
 export function registerNotifications(program: Command): void {
   const cmd = program
     .command('notifications')
-    .description("list the listener's Slack notifications (pending, sent, failed, skipped); `notifications retry` sends failed ones again")
+    .description(summaryOf('notifications'))
     .option('--status <states>', `only these states, comma-separated (${STATES.join(', ')})`)
     .option('--job <jobId>', 'only this job')
     .option('--limit <n>', 'at most this many, newest first (default 50)');

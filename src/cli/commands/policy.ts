@@ -3,11 +3,12 @@ import type { Command } from 'commander';
 import { REGION_HINT } from '../../aws/region.js';
 import { AwsAccessError, UsageError } from '../../errors.js';
 import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
+import { summaryOf } from './index.js';
 
 export function registerPolicy(program: Command): void {
   const cmd = program
     .command('policy')
-    .description('print the least-privilege IAM policy an operator needs to run vidpipe day to day')
+    .description(summaryOf('policy'))
     .option('--account <id>', 'the AWS account id (default: asked of STS with your credentials)');
   addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const { globals, out } = commandContext(command);

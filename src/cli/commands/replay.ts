@@ -6,11 +6,12 @@ import type { Command } from 'commander';
 import { InterruptedError, UsageError, VidpipeError } from '../../errors.js';
 import { renderTable } from '../../output/output.js';
 import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
+import { summaryOf } from './index.js';
 
 export function registerReplay(program: Command): void {
   const cmd = program
     .command('replay')
-    .description('replay archived MediaConvert events to the rule (--since 2h [--until 30m]), or list recent replays (--status)')
+    .description(summaryOf('replay'))
     .option('--since <when>', 'start of the window: a duration before now (30m, 2h, 1d) or an ISO time')
     .option('--until <when>', 'end of the window (default: now)')
     .option('--status', 'list the last replays of this app and their state')

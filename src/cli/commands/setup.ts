@@ -5,11 +5,12 @@
 import { Option, type Command } from 'commander';
 import { VidpipeError } from '../../errors.js';
 import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
+import { summaryOf } from './index.js';
 
 export function registerSetup(program: Command): void {
   const cmd = program
     .command('setup')
-    .description('create or repair the AWS pipeline (buckets, job role, templates, rule, connection, API destination or SQS event queue, target, DLQ, policy, alarms, upload trigger)')
+    .description(summaryOf('setup'))
     .option('--plan', 'print what would change, change nothing')
     .addOption(new Option('--dry-run', 'same as --plan').hideHelp())
     .option('-y, --yes', 'apply without asking')

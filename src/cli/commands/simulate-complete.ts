@@ -9,6 +9,7 @@ import { hlsOutputsFor, thumbnailPathFor, type SimulatedOutputs } from '../../ev
 import type { SentEvent, SimulateOptions, SimulateResult } from '../../simulate/simulate.js';
 import { renderTable, type Output } from '../../output/output.js';
 import { addAwsOptions, awsOptionsFrom, commandContext, parseInteger, parseUrl } from '../context.js';
+import { summaryOf } from './index.js';
 
 const MAX_COUNT = 100_000;
 /** A sequence is up to 8 events a job (16 with --duplicate): keep a run's events in memory bounded. */
@@ -20,7 +21,7 @@ const JOB_ID = /^[A-Za-z0-9._:-]{1,256}$/;
 export function registerSimulateComplete(program: Command): void {
   const cmd = program
     .command('simulate-complete')
-    .description('send a MediaConvert "Job State Change" event (COMPLETE by default) to the listener, as EventBridge would')
+    .description(summaryOf('simulate-complete'))
     .option('--to <url>', 'listener URL (default: the local listener, http://HOST:PORT/aws/listener/eventbridge/video, 127.0.0.1:3000 unless set)')
     .option('--public', "send to the config's public listener.url (the API destination's endpoint) instead of the local listener")
     .option('--job-id <id>', 'job id (default: a new MediaConvert-style id)')

@@ -2,9 +2,10 @@
 import type { Command } from 'commander';
 import { ExitCode, VidpipeError } from '../../errors.js';
 import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
+import { summaryOf } from './index.js';
 
 export function registerStatus(program: Command): void {
-  const cmd = program.command('status').description('show whether every AWS resource is in place (exit 4 when something is missing or drifted)');
+  const cmd = program.command('status').description(summaryOf('status'));
   addAwsOptions(cmd).action(async (opts: Record<string, unknown>, command: Command) => {
     const { globals, out } = commandContext(command);
     const { requireConfig } = await import('../../config/config.js');

@@ -5,11 +5,12 @@
 import type { Command } from 'commander';
 import { VidpipeError } from '../../errors.js';
 import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
+import { summaryOf } from './index.js';
 
 export function registerTeardown(program: Command): void {
   const cmd = program
     .command('teardown')
-    .description('delete the AWS resources setup created (buckets are kept unless --delete-buckets)')
+    .description(summaryOf('teardown'))
     .option('-y, --yes', 'delete without asking')
     .option('--delete-buckets', 'also empty (all object versions) and delete the input and output buckets')
     .option('--keep-logs', "keep the upload trigger's log group (/aws/lambda/<app>-upload-trigger) and its logs");

@@ -6,13 +6,14 @@ import { Command, Option } from 'commander';
 import { JOB_TEMPLATE_NAMES, type JobTemplateName } from '../../../templates/job-templates.js';
 import { UsageError } from '../../errors.js';
 import { addAwsOptions, awsOptionsFrom, commandContext, parseInteger, parseUrl } from '../context.js';
+import { summaryOf } from './index.js';
 
 // Post ids go into S3 user metadata (an HTTP header: US-ASCII) and MediaConvert UserMetadata.
 const POST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function registerUpload(program: Command): void {
   const cmd = new Command('upload')
-    .description('upload video files to the input bucket (multipart, with progress); optionally start and follow the MediaConvert job')
+    .description(summaryOf('upload'))
     .argument('<file...>', 'video files (MP4/MOV, MKV/WebM, AVI, MPEG-TS/PS, FLV, WMV, MXF)')
     .option('--post <id>', 'the post the video belongs to (object metadata post-id; the job links back to it)')
     .option('--key <key>', 'object key (one file only; default: posts/<id>/<file name>, or the file name)')

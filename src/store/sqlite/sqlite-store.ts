@@ -60,7 +60,8 @@ export class SqliteStore implements ListenerStore {
   ) {}
 
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
-    const db = openDatabase(options.path, { createDirectory: options.createDirectory });
+    // 8 MiB of page cache: this connection commits the batches when the writer runs inline (db.ts).
+    const db = openDatabase(options.path, { createDirectory: options.createDirectory, cacheMiB: 8 });
     const queriesOptions = {
       ...(options.skipNotificationsReason ? { skipNotificationsReason: options.skipNotificationsReason } : {}),
       ...(options.forwardEvents ? { forwardEvents: true } : {}),
