@@ -85,9 +85,10 @@ describe.skipIf(!builtCliAvailable())('vidpipe listen with a failing stdout', ()
     cleanups.push(t.cleanup);
     const l = await start(t.dir);
     cleanups.push(() => l.child.kill('SIGKILL'));
-    // Stop reading: the pipe's 64 KiB buffer fills after a few hundred log lines.
+    // Stop reading: the pipe (64 KiB) and what this process had already read before pausing (~110 KiB, measured) fill
+    // after ~170 KiB of log lines, ~800 events at debug level.
     l.child.stdout?.pause();
-    await ingest(l.url, 400);
+    await ingest(l.url, 1000);
     expect((await fetch(`${l.url}/healthz`)).status).toBe(200);
     expect(await stop(l)).toEqual({ code: 0, signal: null });
     // What was still queued for the pipe at the end was given up, and said so.
