@@ -8,8 +8,8 @@
  *   when the reader is slow (and are given up at close, so a stalled reader cannot keep the process alive); anything else (a file, /dev/full, a terminal) through async
  *   `fs.write` on libuv's thread pool, one write in flight;
  * - lines are gathered for one turn of the event loop and written together: a write per line (a syscall on the stream,
- *   a thread-pool round trip for a file) cost about 12 % of the listener's event-loop time at 3,000 events/s, one info
- *   line per event (CPU profile in bench/README.md); a crash loses at most the lines of the current turn;
+ *   a thread-pool round trip for a file) took ~9 % of the listener's event-loop samples at 3,000 events/s, one info
+ *   line per event, and 0.2 % once gathered (CPU profiles, bench/README.md); a crash loses at most one turn's lines;
  * - memory is bounded: lines beyond `maxBufferedBytes` waiting to be written are dropped, and counted;
  * - a failing destination (ENOSPC, EPIPE, EBADF, a closed stdout…) never throws or emits an unhandled 'error': its lines
  *   are dropped and counted, `onFailure` is called once, and a file-like destination is tried again after

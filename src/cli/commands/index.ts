@@ -78,7 +78,7 @@ export function summaryOf(name: string): string {
   return verb.summary;
 }
 
-/** Registers every verb (tests, and any run that names no verb it knows: the root help lists them). */
+/** Registers every verb in full (buildProgram() without a command line: the tests). */
 export async function registerCommands(program: Command): Promise<void> {
   for (const register of await Promise.all(VERBS.map((v) => v.load()))) register(program);
 }

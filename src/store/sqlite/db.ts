@@ -51,7 +51,7 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     db.pragma('synchronous = FULL');
     // Page cache: SQLite's default 2 MiB for readers, 8 MiB for the group-commit writer (write-worker.ts), whose
     // batches touch the same index pages again and again. 32 MiB on both connections was measured (issue 17, 30,000
-    // events at 20 connections, 2 runs each): no faster than 8 or 2 MiB, and 28–36 MiB more RSS.
+    // events at 20 connections, 2 runs each): no faster than 8 or 2 MiB, and 23–36 MiB more RSS.
     db.pragma(`cache_size = -${(options.cacheMiB ?? 2) * 1024}`);
     // Statement journals (one per event: each runs in its own SAVEPOINT) in memory: in a temp file they cost ~11 page
     // writes (4 KiB + 4 B each) per event, ~50 KiB of write() per event that nothing ever reads back or syncs.

@@ -161,7 +161,7 @@ export class ThreadCommitter implements Committer {
   }
 
   static async start(url: URL, data: WriteWorkerData): Promise<ThreadCommitter> {
-    // The thread's own V8 heap: a young generation of at most 12 MiB (V8's default lets it grow to ~48 MiB under a
+    // The thread's own V8 heap: a young generation of at most 12 MiB (V8's default lets it grow larger under a
     // steady stream of short-lived objects). Measured (issue 17, 30,000 events): ~10 MiB less RSS, same events/s.
     const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 12 } });
     await new Promise<void>((resolve, reject) => {
