@@ -58,17 +58,14 @@ if (wanted.has('listener')) {
 if (wanted.has('postgres')) {
   process.stderr.write('postgres: bare fastify, then vidpipe listen on PostgreSQL (one instance, then two on one database), per round…\n');
   const { benchPostgres } = await import('./postgres.js');
-  const first = await benchPostgres(quick ? { events: 6_000, bareSeconds: 3 } : {});
-  if ('skipped' in first) {
-    results.postgres = first;
-    row('postgres', 'skipped', first.skipped, '', '', '');
+  const all = await rounds('postgres', () => benchPostgres(quick ? { events: 6_000, bareSeconds: 3 } : {}));
+  const skipped = all.find((r) => 'skipped' in r);
+  if (skipped && 'skipped' in skipped) {
+    results.postgres = skipped;
+    row('postgres', 'skipped', skipped.skipped, '', '', '');
   } else {
-    const runs = [first];
-    for (let i = 2; i <= ROUNDS; i++) {
-      process.stderr.write(`  postgres: round ${i} of ${ROUNDS}\n`);
-      const r = await benchPostgres();
-      if (!('skipped' in r)) runs.push(r);
-    }
+    const runs = all.filter((r): r is Exclude<typeof r, { skipped: string }> => !('skipped' in r));
+    const first = runs[0]!;
     const one = med(runs, (r) => r.one.ratioToBare, 3);
     const two = med(runs, (r) => r.two.ratioToBare, 3);
     const bareRate = `${med(runs, (r) => r.bare.reqPerSec)} bare fastify`;

@@ -14,6 +14,7 @@ import { addDatabaseOptions, resolveDatabase, type DatabaseFlags } from '../data
 import { DEFAULT_CONNECTION_LIMITS, checkConnectionLimits, type ConnectionLimits } from '../../listener/limits.js';
 import type { ListenConfig } from '../../config/config.js';
 import { summaryOf } from './index.js';
+import type { SqliteWriterMode } from '../../store/open-store.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -269,7 +270,7 @@ function connectionLimits(flags: ListenFlags, config: ListenConfig | undefined):
 }
 
 /** VIDPIPE_SQLITE_WRITER: where SQLite commits run (default auto: inline on 1–2 cores, a worker thread from 3). */
-function sqliteWriterFrom(env: NodeJS.ProcessEnv): 'inline' | 'thread' | 'auto' | undefined {
+function sqliteWriterFrom(env: NodeJS.ProcessEnv): SqliteWriterMode | undefined {
   const value = env.VIDPIPE_SQLITE_WRITER?.trim();
   if (!value) return undefined;
   if (value === 'inline' || value === 'thread' || value === 'auto') return value;

@@ -18,7 +18,7 @@ export interface OpenDatabaseOptions {
   migrations?: readonly Migration[];
   /** Create a missing parent directory (only for the default location; elsewhere a missing directory is an error). */
   createDirectory?: boolean;
-  /** SQLite's page cache for this connection, in MiB (default 2). */
+  /** SQLite's page cache for this connection, in MiB (default READER_CACHE_MIB). */
   cacheMiB?: number;
 }
 
@@ -49,10 +49,7 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     refuseNewer(db, migrations, file);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    // Page cache: SQLite's default 2 MiB for readers, 8 MiB for the group-commit writer (write-worker.ts), whose
-    // batches touch the same index pages again and again. 32 MiB on both connections was measured (issue 17, 30,000
-    // events at 20 connections, 2 runs each): no faster than 8 or 2 MiB, and 23–36 MiB more RSS.
-    db.pragma(`cache_size = -${(options.cacheMiB ?? 2) * 1024}`);
+    setPageCache(db, options.cacheMiB ?? READER_CACHE_MIB);
     // Statement journals (one per event: each runs in its own SAVEPOINT) in memory: in a temp file they cost ~11 page
     // writes (4 KiB + 4 B each) per event, ~50 KiB of write() per event that nothing ever reads back or syncs.
     db.pragma('temp_store = MEMORY');
@@ -67,6 +64,19 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     });
   }
   return db;
+}
+
+/**
+ * Page cache: SQLite's default 2 MiB for readers, 8 MiB for the connection that commits the batches (the writer
+ * thread's, or the store's own when commits run inline), whose batches touch the same index pages again and again.
+ * 32 MiB on both connections was measured (issue 17, 30,000 events at 20 connections, 2 runs each): no faster than
+ * 8 or 2 MiB, and 23–36 MiB more RSS.
+ */
+export const READER_CACHE_MIB = 2;
+export const WRITER_CACHE_MIB = 8;
+
+export function setPageCache(db: Db, mib: number): void {
+  db.pragma(`cache_size = -${mib * 1024}`);
 }
 
 export function schemaVersion(db: Db): number {

@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Db } from './db.js';
+import { setPageCache, WRITER_CACHE_MIB, type Db } from './db.js';
 import type { Queries, QueriesOptions } from './queries.js';
 import type { NormalisedEvent } from '../../events/normalise.js';
 import { StoreUnavailableError } from '../../listener/core/store-port.js';
@@ -101,6 +101,8 @@ export class InlineCommitter implements Committer {
     private readonly store: Queries,
   ) {
     this.run = createBatchCommitter(db, store);
+    // This connection now commits the batches: the writer's page cache (db.ts).
+    setPageCache(db, WRITER_CACHE_MIB);
   }
   async commit(events: EventToWrite[], now: number): Promise<EventOutcome[]> {
     try {
@@ -204,7 +206,7 @@ export class ThreadCommitter implements Committer {
 export type SqliteWriterMode = 'inline' | 'thread' | 'auto';
 
 /** 'auto': the worker thread from 3 cores on, inline below (see the top of this file). */
-export const THREAD_FROM_CORES = 3;
+const THREAD_FROM_CORES = 3;
 
 /** On a worker thread with its own connection (when the compiled worker exists: the built CLI), or inline. */
 export async function startSqliteCommitter(db: Db, queries: Queries, data: WriteWorkerData, mode: SqliteWriterMode): Promise<{ committer: Committer; mode: 'thread' | 'inline' }> {

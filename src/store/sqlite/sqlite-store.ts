@@ -60,8 +60,7 @@ export class SqliteStore implements ListenerStore {
   ) {}
 
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
-    // 8 MiB of page cache: this connection commits the batches when the writer runs inline (db.ts).
-    const db = openDatabase(options.path, { createDirectory: options.createDirectory, cacheMiB: 8 });
+    const db = openDatabase(options.path, { createDirectory: options.createDirectory });
     const queriesOptions = {
       ...(options.skipNotificationsReason ? { skipNotificationsReason: options.skipNotificationsReason } : {}),
       ...(options.forwardEvents ? { forwardEvents: true } : {}),

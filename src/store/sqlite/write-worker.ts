@@ -3,12 +3,9 @@
  * each batch only after COMMIT returned, i.e. after the WAL was fsynced.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { openDatabase } from './db.js';
+import { openDatabase, WRITER_CACHE_MIB } from './db.js';
 import { createBatchCommitter, describeBatchFailure, fromWire, type WriteWorkerData, type WriteWorkerReply, type WriteWorkerRequest } from './sqlite-committer.js';
 import { createQueries } from './queries.js';
-
-/** See the page cache in db.ts. */
-const WRITER_CACHE_MIB = 8;
 
 const port = parentPort;
 if (!port) throw new Error('write-worker runs as a worker thread');
