@@ -16,26 +16,13 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { JOB_TEMPLATE_NAMES, jobTemplates, type JobTemplateName } from '../../templates/job-templates.js';
 import { UsageError } from '../errors.js';
-import { JobList, newJobId, wireJob, type LocalJob } from './jobs.js';
+import { JobList, wireJob, type LocalJob } from './jobs.js';
+import { badRequest, newJobId, notFound, pageOf, RestError, sendJson } from './rest-wire.js';
 import { parseJobSettings, PlanError } from './plan.js';
 import type { Runner } from './runner.js';
 import { contentTypeOf, type Storage } from './storage.js';
-
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const badRequest = (m: string) => new ApiError(400, 'BadRequestException', m);
-const notFound = (m: string) => new ApiError(404, 'NotFoundException', m);
 
 /** PascalCase SDK shapes (templates/job-templates.ts) → wire lowerCamelCase; map keys ("Audio Selector 1") stay. */
 const MAP_MEMBERS = new Set(['AudioSelectors', 'CaptionSelectors', 'AudioSelectorGroups', 'DynamicAudioSelectors']);
@@ -166,21 +153,8 @@ export async function startApi(o: ApiOptions): Promise<RunningApi> {
     if (query.get('order') !== 'ASCENDING') all = all.reverse();
     const status = query.get('status');
     if (status) all = all.filter((j) => j.status === status);
-    const max = Math.min(Math.max(Number(query.get('maxResults')) || 20, 1), 20);
-    const start = query.get('nextToken') ? Number(Buffer.from(query.get('nextToken')!, 'base64url').toString()) || 0 : 0;
-    const next = start + max < all.length ? Buffer.from(String(start + max)).toString('base64url') : undefined;
-    return [200, { jobs: all.slice(start, start + max).map(wireJob), ...(next ? { nextToken: next } : {}) }];
-  }
-
-  function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-      'x-amzn-requestid': randomBytes(16).toString('hex'),
-      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-    });
-    res.end(text);
+    const { items, nextToken } = pageOf(all, query.get('maxResults'), query.get('nextToken'));
+    return [200, { jobs: items.map(wireJob), ...(nextToken ? { nextToken } : {}) }];
   }
 
   async function serveFile(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
@@ -207,7 +181,7 @@ export async function startApi(o: ApiOptions): Promise<RunningApi> {
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
       // A job's settings are tens of KiB; refuse anything absurd rather than buffer it.
-      if (size > 4 * 1024 * 1024) return send(res, 413, { message: 'Request body too large.' }, 'BadRequestException');
+      if (size > 4 * 1024 * 1024) return sendJson(res, 413, { message: 'Request body too large.' }, 'BadRequestException');
       chunks.push(chunk as Buffer);
     }
     try {
@@ -222,16 +196,16 @@ export async function startApi(o: ApiOptions): Promise<RunningApi> {
         }
       }
       const [status, out] = handle(req.method ?? 'GET', url.pathname, body, url.searchParams);
-      send(res, status, out);
+      sendJson(res, status, out);
     } catch (err) {
-      if (err instanceof ApiError) return send(res, err.status, { message: err.message }, err.type);
-      send(res, 500, { message: (err as Error).message }, 'InternalServerErrorException');
+      if (err instanceof RestError) return sendJson(res, err.status, { message: err.message }, err.type);
+      sendJson(res, 500, { message: (err as Error).message }, 'InternalServerErrorException');
     }
   }
 
   const server: Server = createServer((req, res) => {
     onRequest(req, res).catch((err) => {
-      if (!res.headersSent) send(res, 500, { message: String(err) }, 'InternalServerErrorException');
+      if (!res.headersSent) sendJson(res, 500, { message: String(err) }, 'InternalServerErrorException');
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,6 @@
  * (written to a temp file, then renamed) on every change, so a restart knows which jobs were running when the
  * process stopped.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -41,12 +40,6 @@ export interface LocalJob {
 }
 
 const MAX_KEPT = 1000;
-
-/** MediaConvert job ids look like 1671476818694-phptj0: creation time in ms, a dash, 6 lower-case alphanumerics. */
-export function newJobId(now = Date.now()): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  return `${now}-${Array.from(randomBytes(6), (b) => alphabet[b % alphabet.length]).join('')}`;
-}
 
 export function wireJob(job: LocalJob): Record<string, unknown> {
   const { local: _local, ...wire } = job;

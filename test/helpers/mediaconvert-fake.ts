@@ -37,8 +37,8 @@
  *   const mc = await startMediaConvertFake();
  *   process.env.AWS_ENDPOINT_URL_MEDIACONVERT = mc.endpoint;   // or: { ...moto.env, ...mc.env } for a child
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { badRequest, newJobId, notFound, pageOf, RestError, sendJson } from '../../src/local/rest-wire.js';
 
 export type MediaConvertOperation =
   | 'CreateJobTemplate'
@@ -103,33 +103,7 @@ export interface MediaConvertFake {
   close(): Promise<void>;
 }
 
-class FakeError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const badRequest = (message: string) => new FakeError(400, 'BadRequestException', message);
-const notFound = (message: string) => new FakeError(404, 'NotFoundException', message);
-
-/** MediaConvert job ids look like `1671476818694-phptj0`: creation time in ms, a dash, 6 lower-case alphanumerics. */
-function newJobId(nowMs: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
-  const suffix = Array.from(randomBytes(6), (b) => alphabet[b % alphabet.length]).join('');
-  return `${nowMs}-${suffix}`;
-}
-
-function page<T>(items: T[], query: Record<string, string>): { items: T[]; nextToken?: string } {
-  const max = Math.min(Math.max(Number(query.maxResults) || 20, 1), 20);
-  const start = query.nextToken ? Number(Buffer.from(query.nextToken, 'base64url').toString()) || 0 : 0;
-  const slice = items.slice(start, start + max);
-  const next = start + max < items.length ? Buffer.from(String(start + max)).toString('base64url') : undefined;
-  return { items: slice, ...(next ? { nextToken: next } : {}) };
-}
+const page = <T>(items: T[], query: Record<string, string>) => pageOf(items, query.maxResults, query.nextToken);
 
 function isObject(v: unknown): v is WireObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -189,7 +163,7 @@ export async function startMediaConvertFake(options: MediaConvertFakeOptions = {
         const name = body.name;
         if (typeof name !== 'string' || name === '') throw badRequest('name is required');
         if (!isObject(body.settings)) throw badRequest('settings is required');
-        if (templates.has(name)) throw new FakeError(409, 'ConflictException', `A job template named ${name} already exists.`);
+        if (templates.has(name)) throw new RestError(409, 'ConflictException', `A job template named ${name} already exists.`);
         const nowSec = epochSeconds();
         const template: WireObject = {
           ...body,
@@ -301,17 +275,6 @@ export async function startMediaConvertFake(options: MediaConvertFakeOptions = {
     }
   }
 
-  function send(res: ServerResponse, status: number, body: WireObject, errorType?: string): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-      'x-amzn-requestid': randomBytes(16).toString('hex'),
-      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-    });
-    res.end(text);
-  }
-
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const chunks: Buffer[] = [];
@@ -324,27 +287,27 @@ export async function startMediaConvertFake(options: MediaConvertFakeOptions = {
       body = raw ? (JSON.parse(raw) as WireObject) : undefined;
     } catch {
       requests.push({ operation, method: req.method ?? '', path: url.pathname, query, body: undefined, headers: req.headers });
-      return send(res, 400, { message: 'The request body is not valid JSON.' }, 'BadRequestException');
+      return sendJson(res, 400, { message: 'The request body is not valid JSON.' }, 'BadRequestException');
     }
     requests.push({ operation, method: req.method ?? '', path: url.pathname, query, body, headers: req.headers });
-    if (operation === 'Unknown') return send(res, 404, { message: `The MediaConvert fake does not model ${req.method} ${url.pathname}.` }, 'NotFoundException');
+    if (operation === 'Unknown') return sendJson(res, 404, { message: `The MediaConvert fake does not model ${req.method} ${url.pathname}.` }, 'NotFoundException');
     const fail = injected.get(operation);
     if (fail) {
       injected.delete(operation);
-      return send(res, fail.status, { message: fail.message ?? `Injected ${fail.type}` }, fail.type);
+      return sendJson(res, fail.status, { message: fail.message ?? `Injected ${fail.type}` }, fail.type);
     }
     try {
       const [status, out] = handle(operation, param, body ?? {}, query);
-      send(res, status, out);
+      sendJson(res, status, out);
     } catch (err) {
-      if (err instanceof FakeError) return send(res, err.status, { message: err.message }, err.type);
-      send(res, 500, { message: (err as Error).message }, 'InternalServerErrorException');
+      if (err instanceof RestError) return sendJson(res, err.status, { message: err.message }, err.type);
+      sendJson(res, 500, { message: (err as Error).message }, 'InternalServerErrorException');
     }
   }
 
   const server = createServer((req, res) => {
     onRequest(req, res).catch((err) => {
-      if (!res.headersSent) send(res, 500, { message: String(err) }, 'InternalServerErrorException');
+      if (!res.headersSent) sendJson(res, 500, { message: String(err) }, 'InternalServerErrorException');
     });
   });
   await new Promise<void>((resolve, reject) => {
