@@ -141,6 +141,16 @@ describe('POST /aws/listener/eventbridge/video', () => {
     expect(again.json).toEqual({ status: 'duplicate', eventId: body.id, jobId: 'dup-1', reason: expect.stringMatching(/already stored/) });
     expect(tableCounts(l.db)).toEqual(before);
     expect(l.db.prepare('SELECT * FROM jobs WHERE job_id = ?').get('dup-1')).toEqual(job);
+    // Answered from the id alone, before validation: the stored body is the one that counts, and a 400 would send a
+    // redelivery of an event we hold to EventBridge's dead-letter queue.
+    const mangled = await post(l.url, { ...body, detail: 'not an object', time: 'yesterday' });
+    expect(mangled.status).toBe(200);
+    expect(mangled.json).toMatchObject({ status: 'duplicate', eventId: body.id, jobId: 'dup-1' });
+    expect(tableCounts(l.db)).toEqual(before);
+    // An unknown id with the same mangled body is still refused, naming the field.
+    const unknown = await post(l.url, { ...body, id: 'never-seen', detail: 'not an object' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.message).toMatch(/body\.detail must be object/);
   });
 
   it('processes one of two copies of a new event that arrive together', async () => {

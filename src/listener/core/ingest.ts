@@ -9,6 +9,7 @@
  */
 import { MEDIACONVERT_DETAIL_TYPE, MEDIACONVERT_SOURCE } from '../../events/types.js';
 import type { NormalisedEvent } from '../../events/normalise.js';
+import type { ParsedEvent } from '../../events/parse-event.js';
 import { mergeJobEvent, postStateOf, type Job } from './job-state.js';
 import { notificationFor } from './notification-policy.js';
 import type { IngestResult, ListenerStore, NotificationKind, Post } from './store-port.js';
@@ -25,12 +26,47 @@ export interface IngestDeps {
 export async function ingestEvent(event: NormalisedEvent, deps: IngestDeps, bodyText?: string): Promise<IngestAnswer> {
   // A redelivery is answered without waiting for a write when the store can tell cheaply.
   const known = await deps.store.lookupEvent(event.eventId);
-  const result: IngestResult = known ? { status: 'duplicate', eventId: event.eventId, jobId: known.jobId } : await deps.store.recordEvent(event, bodyText);
-  return withReason(result, event);
+  if (known) return duplicateOf(event.eventId, known.jobId);
+  return withReason(await deps.store.recordEvent(event, bodyText), event);
+}
+
+/** What ingestBody() made of a parsed body: an answer (and the event, when it was normalised), or why it is invalid. */
+export type BodyIngest = { ok: true; answer: IngestAnswer; event?: NormalisedEvent } | { ok: false; message: string };
+
+/**
+ * The same use-case from a parsed body, for a transport that has not validated it yet (the HTTP route). A redelivery
+ * of a stored id is answered from the envelope's `id` alone, before the body is validated and normalised: the body of
+ * a stored id is never used again (ids are unique, EventBridge delivers at least once), and that work was ~25 % of the
+ * duplicate path's CPU (issue 17; bench/README.md). `event` is set only when the body was normalised.
+ */
+export async function ingestBody(body: unknown, parse: (body: unknown) => ParsedEvent, deps: IngestDeps, bodyText?: string): Promise<BodyIngest> {
+  const id = envelopeId(body);
+  if (id !== undefined) {
+    const known = await deps.store.lookupEvent(id);
+    if (known) return { ok: true, answer: duplicateOf(id, known.jobId) };
+  }
+  const parsed = parse(body);
+  if (!parsed.ok) return parsed;
+  const event = parsed.event;
+  // Already looked up when the id came from the envelope (a body without one gets a derived id: parse-event.ts).
+  const answer = event.eventId === id ? withReason(await deps.store.recordEvent(event, bodyText), event) : await ingestEvent(event, deps, bodyText);
+  return { ok: true, answer, event };
+}
+
+/** An EventBridge envelope's event id, when the body has one of a length the schema accepts (schema.ts: 1–256). */
+function envelopeId(body: unknown): string | undefined {
+  const id = typeof body === 'object' && body !== null ? (body as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && id.length >= 1 && id.length <= 256 ? id : undefined;
+}
+
+const DUPLICATE_REASON = 'an event with this id is already stored (EventBridge delivers at least once)';
+
+function duplicateOf(eventId: string, jobId: string | null): IngestAnswer {
+  return { status: 'duplicate', eventId, jobId, reason: DUPLICATE_REASON };
 }
 
 function withReason(result: IngestResult, event: NormalisedEvent): IngestAnswer {
-  if (result.status === 'duplicate') return { ...result, reason: 'an event with this id is already stored (EventBridge delivers at least once)' };
+  if (result.status === 'duplicate') return { ...result, reason: DUPLICATE_REASON };
   if (result.status === 'ignored') return { ...result, reason: ignoredReason(event) };
   return result;
 }

@@ -1,7 +1,7 @@
 /**
- * The listener's HTTP transport: routes, body validation, auth and the one error handler. The route authenticates,
- * validates, normalises and hands the event to the core's ingestEvent(); the store arrives by injection (a port, any
- * engine). buildListener() never listens (ARCHITECTURE convention 1): tests inject requests or call .listen() on a
+ * The listener's HTTP transport: routes, body validation, auth and the one error handler. The route authenticates and
+ * hands the parsed body to the core's ingestBody() (a redelivery answered from its id, else validated, normalised and
+ * stored); the store arrives by injection (a port, any engine). buildListener() never listens (ARCHITECTURE convention 1): tests inject requests or call .listen() on a
  * free port; server.ts runs it for real.
  *
  * Status codes follow EventBridge's retry rules (aws-facts.md §1.3): it retries 401, 407, 409, 429 and 5xx and sends
@@ -10,9 +10,9 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { DEFAULT_LISTENER_PATH } from '../../config/config.js';
-import { createEventParser } from '../../events/parse-event.js';
+import { createEventParser, type ParsedEvent } from '../../events/parse-event.js';
 import type { NormalisedEvent } from '../../events/normalise.js';
-import { ingestEvent, type IngestAnswer } from '../core/ingest.js';
+import { ingestBody, type IngestAnswer } from '../core/ingest.js';
 import { BadCursorError, StoreUnavailableError, type ListenerStore, type Readiness } from '../core/store-port.js';
 import { checkJsonLimits } from '../../events/json-limits.js';
 import { createAuthenticator, type AuthConfig } from './auth.js';
@@ -163,14 +163,15 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   if (deps.endpoint !== false) app.post(DEFAULT_LISTENER_PATH, async (req) => {
-    const parsed = parseEvent(req.body);
-    if (!parsed.ok) throw new HttpError(400, 'bad_request', parsed.message);
-    const event = parsed.event;
-    const result = await ingestEvent(event, { store: deps.store }, bodyText.get(req));
-    deps.onIngested?.(result, event);
+    const ingested = await ingestBody(req.body, parseEvent, { store: deps.store }, bodyText.get(req));
+    if (!ingested.ok) throw new HttpError(400, 'bad_request', ingested.message);
+    const result = ingested.answer;
+    // A redelivery answered from its id was not normalised; the live view, when on, still shows what it carries.
+    const event = ingested.event ?? (deps.onIngested ? parsedOrUndefined(parseEvent(req.body)) : undefined);
+    if (event) deps.onIngested?.(result, event);
     // A redelivery is routine (EventBridge delivers at least once) and the cheapest path to serve: debug level.
     req.log[result.status === 'duplicate' ? 'debug' : 'info'](
-      { eventId: result.eventId, jobId: result.jobId, outcome: result.status, jobStatus: event.detail?.status, source: event.source },
+      { eventId: result.eventId, jobId: result.jobId, outcome: result.status, jobStatus: event?.detail?.status, source: event?.source },
       'event %s',
       result.status,
     );
@@ -245,4 +246,8 @@ export function buildListener(deps: ListenerDeps): FastifyInstance {
     });
 
   return app;
+}
+
+function parsedOrUndefined(parsed: ParsedEvent): NormalisedEvent | undefined {
+  return parsed.ok ? parsed.event : undefined;
 }

@@ -15,7 +15,7 @@
  * for up to the retry policy's age (24 h by default), so no event is lost while the operator runs `chmod 600` and
  * rotates the key. Keeping on accepting possibly-read keys would be the silent choice the issue asks us not to make.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { SecretsExposedError, acceptedApiKeys, apiKeysFromEnv, basicAuth, generateApiKey, readSecrets, writeSecrets } from '../../config/secrets.js';
 import { DEFAULT_AUTH_HEADER } from '../../config/config.js';
@@ -50,7 +50,9 @@ export interface CredentialReload {
 /** 'unavailable': the secrets file is exposed, no credential is accepted for now (see the top of this file). */
 export type AuthResult = 'ok' | 'missing' | 'wrong' | 'unavailable';
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+// crypto.hash (Node ≥ 20.12, package.json's engines) is one call without a Hash object: half of createHash()'s cost (1.3 against 2.5 µs here)
+// on every request's credential check (issue 17, the duplicate path's profile).
+const digest = (value: string) => hash('sha256', value, 'buffer');
 
 function matchesAny(presented: string, accepted: Buffer[]): boolean {
   const d = digest(presented);
