@@ -35,15 +35,11 @@ function writeJsonError(error: { code: string; message: string; hint?: string | 
 }
 
 async function reportError(err: unknown, globals: Record<string, unknown>, args: string[] = [], verbs: string[] = []): Promise<number> {
-  // Loaded here, not at the top: `vidpipe --help` needs neither it nor chalk (startup, issue 17).
-  const { Output } = await import('../output/output.js');
-  // commander's default for --no-color is color=true, which means "auto" here (as in commandContext), not "force".
-  const out = new Output({ json: Boolean(globals.json), color: globals.color === false ? false : undefined });
   if (err instanceof CommanderError) {
     // commander already printed its message (or the help/version text) on stderr.
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
     if (err.exitCode === 0) return ExitCode.ok;
-    if (out.json) {
+    if (globals.json) {
       const verb = args.find((a) => verbs.includes(a));
       writeJsonError({
         code: commanderCode(err.code),
@@ -54,6 +50,10 @@ async function reportError(err: unknown, globals: Record<string, unknown>, args:
     }
     return ExitCode.usage;
   }
+  // Loaded here, not at the top: `vidpipe --help` (a CommanderError above) needs neither it nor chalk (issue 17).
+  const { Output } = await import('../output/output.js');
+  // commander's default for --no-color is color=true, which means "auto" here (as in commandContext), not "force".
+  const out = new Output({ json: Boolean(globals.json), color: globals.color === false ? false : undefined });
   if (isVidpipeError(err)) {
     if (out.json && !err.resultPrinted) writeJsonError({ code: err.code, message: err.message, hint: err.hint, exitCode: err.exitCode, ...(err.details ?? {}) });
     out.error(err.message, err.hint);
