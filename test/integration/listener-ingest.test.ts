@@ -141,8 +141,8 @@ describe('POST /aws/listener/eventbridge/video', () => {
     expect(again.json).toEqual({ status: 'duplicate', eventId: body.id, jobId: 'dup-1', reason: expect.stringMatching(/already stored/) });
     expect(tableCounts(l.db)).toEqual(before);
     expect(l.db.prepare('SELECT * FROM jobs WHERE job_id = ?').get('dup-1')).toEqual(job);
-    // Answered from the id alone, before validation: the stored body is the one that counts, and a 400 would send a
-    // redelivery of an event we hold to EventBridge's dead-letter queue.
+    // A redelivery of an id the listener remembers committing is answered from the id alone, before validation: the
+    // stored body is the one that counts (an older id is told apart by the writer, after validation).
     const mangled = await post(l.url, { ...body, detail: 'not an object', time: 'yesterday' });
     expect(mangled.status).toBe(200);
     expect(mangled.json).toMatchObject({ status: 'duplicate', eventId: body.id, jobId: 'dup-1' });

@@ -121,12 +121,6 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
   return {
     db,
 
-    /** A read-only check, so a redelivery can be answered without waiting for a write. */
-    findInbox(eventId: string): { jobId: string | null } | undefined {
-      const row = s.inboxHas.get(eventId);
-      return row && { jobId: row.job_id };
-    },
-
     /**
      * Records one event: call inside a transaction. Returns `duplicate` (and changes nothing) for a known id.
      * `bodyText` is the body exactly as received, when the caller has it (it is stored instead of re-serialising).

@@ -94,8 +94,11 @@ export class SqliteStore implements ListenerStore {
   }
 
   lookupEvent(eventId: string): { jobId: string | null } | undefined {
-    // From the ids the writer saw committed, else from a read (a row is only visible once committed).
-    return this.writer.known(eventId) ?? this.read(() => this.q.findInbox(eventId));
+    // Memory only, as on PostgreSQL: an older redelivery goes to the writer, whose INSERT OR IGNORE tells it apart
+    // inside the batch's one transaction. A read on this connection per request (a read transaction: two fcntl locks
+    // and a page read each) was measured against this (issue 17, 5 alternating pairs of 20,000 events at 20
+    // connections): without it, new events +7 % and duplicates of old ids +8 % events/s (medians of the pairs' ratios).
+    return this.writer.known(eventId);
   }
 
   recordEvent(event: NormalisedEvent, bodyText?: string): Promise<IngestResult> {
