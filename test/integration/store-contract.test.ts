@@ -106,6 +106,27 @@ describe.each(engines)('store contract: $name', (engine) => {
     expect((await store.getPost('p-life'))?.jobId).toBe('c-life-2');
   });
 
+  it('a post follows the job that is newest after this batch: a late earlier event hands it back; an event naming no post still updates it', async () => {
+    const store = await open(engine.location());
+    const t = 1_700_000_100_000;
+    await ingest(store, makeEvent('progressing', { jobId: 'r-old', postId: 'p-r', timestamp: t }));
+    await ingest(store, makeEvent('progressing', { jobId: 'r-new', postId: 'p-r', timestamp: t + 1000 }));
+    expect((await store.getPost('p-r'))?.jobId).toBe('r-new');
+    // r-new turns out to have started before r-old (an event from before arrives late): r-old is now the newest job.
+    // Two jobs of one post in one batch, too: both land together.
+    await Promise.all([
+      ingest(store, makeEvent('status-update', { jobId: 'r-new', postId: 'p-r', timestamp: t - 1000 })),
+      ingest(store, makeEvent('status-update', { jobId: 'r-old', postId: 'p-r', timestamp: t + 10 })),
+    ]);
+    expect((await store.getJob('r-new'))?.firstEventAt).toBe(t - 1000);
+    expect(await store.getPost('p-r')).toMatchObject({ jobId: 'r-old', videoStatus: 'processing' });
+    // An event whose userMetadata names no post still moves the post its job belongs to.
+    const bare = makeEvent('complete-file-group', { jobId: 'r-old', timestamp: t + 20 });
+    delete bare.detail.userMetadata.postId;
+    await ingest(store, bare);
+    expect(await store.getPost('p-r')).toMatchObject({ jobId: 'r-old', videoStatus: 'ready' });
+  });
+
   it('keeps the first terminal state and shows a contradicting one as an anomaly', async () => {
     const store = await open(engine.location());
     await ingest(store, makeEvent('complete-file-group', { jobId: 'c-anomaly', timestamp: 1_700_000_000_000 }));
