@@ -35,9 +35,10 @@ export type BodyIngest = { ok: true; answer: IngestAnswer; event?: NormalisedEve
 
 /**
  * The same use-case from a parsed body, for a transport that has not validated it yet (the HTTP route). A redelivery
- * of a stored id is answered from the envelope's `id` alone, before the body is validated and normalised: the body of
- * a stored id is never used again (ids are unique, EventBridge delivers at least once), and that work was ~25 % of the
- * duplicate path's CPU (issue 17; bench/README.md). `event` is set only when the body was normalised.
+ * the store knows cheaply (lookupEvent: the ids its writer committed recently) is answered from the envelope's `id`
+ * alone, before the body is validated and normalised: the body of a stored id is never used again (ids are unique,
+ * EventBridge delivers at least once), and that work was ~25 % of the duplicate path's CPU (issue 17; bench/README.md).
+ * `event` is set only when the body was normalised.
  */
 export async function ingestBody(body: unknown, parse: (body: unknown) => ParsedEvent, deps: IngestDeps, bodyText?: string): Promise<BodyIngest> {
   const id = envelopeId(body);

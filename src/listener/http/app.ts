@@ -1,8 +1,8 @@
 /**
  * The listener's HTTP transport: routes, body validation, auth and the one error handler. The route authenticates and
- * hands the parsed body to the core's ingestBody() (a redelivery answered from its id, else validated, normalised and
- * stored); the store arrives by injection (a port, any engine). buildListener() never listens (ARCHITECTURE convention 1): tests inject requests or call .listen() on a
- * free port; server.ts runs it for real.
+ * hands the parsed body to the core's ingestBody() (a remembered redelivery answered from its id, anything else
+ * validated, normalised and stored); the store arrives by injection (a port, any engine). buildListener() never listens
+ * (ARCHITECTURE convention 1): tests inject requests or call .listen() on a free port; server.ts runs it for real.
  *
  * Status codes follow EventBridge's retry rules (aws-facts.md §1.3): it retries 401, 407, 409, 429 and 5xx and sends
  * other 4xx to the dead-letter queue. So: a bad event is 400 (retrying cannot fix it), a busy database is 503 with

@@ -50,8 +50,8 @@ export interface CredentialReload {
 /** 'unavailable': the secrets file is exposed, no credential is accepted for now (see the top of this file). */
 export type AuthResult = 'ok' | 'missing' | 'wrong' | 'unavailable';
 
-// crypto.hash (Node ≥ 20.12, package.json's engines) is one call without a Hash object: half of createHash()'s cost (1.3 against 2.5 µs here)
-// on every request's credential check (issue 17, the duplicate path's profile).
+// crypto.hash (Node ≥ 20.12, package.json's engines) is one call without a Hash object: half of createHash()'s cost
+// (1.3 against 2.5 µs here) on every request's credential check (issue 17, the duplicate path's profile).
 const digest = (value: string) => hash('sha256', value, 'buffer');
 
 function matchesAny(presented: string, accepted: Buffer[]): boolean {

@@ -199,9 +199,9 @@ export class PostgresStore implements ListenerStore {
       for (const r of (await c.query<{ event_id: string; job_id: string | null }>(`SELECT event_id, job_id FROM ${S}.inbox WHERE event_id = ANY($1)`, [notInserted])).rows)
         known.set(r.event_id, r.job_id);
 
-    // The new, processed events, grouped by job. Their jobs and posts take 4 more statements (3 in the lock, the read,
-    // one statement writing jobs and outbox and reading the posts' newest jobs, the post upsert): each statement of a
-    // batch costs ~90 µs of CPU per event, listener and server together (issue 17, bench/README.md).
+    // The new, processed events, grouped by job. Their jobs and posts take 4 statements: the locks, the job read, one
+    // that writes the jobs and the outbox and reads the posts' newest jobs, the post upsert (7 per batch in all instead
+    // of 10: +9 % events/s, issue 17, bench/README.md).
     const fresh = unique.filter((e) => inserted.has(e.event.eventId) && e.event.processed && e.event.detail && e.event.timestampMs !== undefined);
     const jobs = new Map<string, Job | undefined>();
     if (fresh.length) {
