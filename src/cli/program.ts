@@ -5,7 +5,7 @@
  */
 import { Command, Help, Option } from 'commander';
 import { packageInfo } from '../util/package-root.js';
-import { VERBS, registerCommands } from './commands/index.js';
+import { VERBS, registerCommands, termOf } from './commands/index.js';
 
 /** Global options that take a value: the token after them is not a verb. */
 const GLOBAL_OPTIONS_WITH_VALUE = new Set(['-c', '--config']);
@@ -51,12 +51,12 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     // Each verb as its name and summary only: the root help's list, and commander's "did you mean" for a misspelt verb.
     for (const v of VERBS) program.command(v.name).description(v.summary);
   } else await registerCommands(program);
-  const terms = new Map(verb || !argv ? [] : VERBS.map((v) => [v.name, v.term]));
+  const terms = new Map(verb || !argv ? [] : VERBS.map((v) => [v.name, termOf(v)]));
   program.configureHelp({
     sortSubcommands: false,
     showGlobalOptions: true,
     // The listed verbs are not registered in full: write their usage as the registered verb's would be.
-    subcommandTerm: (cmd) => terms.get(cmd.name()) ?? Help.prototype.subcommandTerm.call(new Help(), cmd),
+    subcommandTerm: (cmd) => terms.get(cmd.name()) ?? new Help().subcommandTerm(cmd),
   });
   // Settings of the root are not inherited by subcommands made with `new Command()` and addCommand (upload): copy
   // them to each, so every verb's --help lists the global options and every verb's errors go the same way.

@@ -106,7 +106,7 @@ export function archiveRetentionDays(config: Pick<VidpipeConfig, 'archiveRetenti
 
 export const DEFAULT_SIMULATOR_SOURCE = 'vidpipe.simulator';
 export const DEFAULT_AUTH_HEADER = 'x-api-key';
-export const DEFAULT_LISTENER_PATH = '/aws/listener/eventbridge/video';
+export { DEFAULT_LISTENER_PATH } from './listener-path.js';
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 export const DEFAULT_LISTEN_PORT = 3000;
 
