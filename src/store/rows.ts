@@ -2,10 +2,9 @@
  * Rows ↔ domain objects, the same for both engines: the two adapters share one table layout (column names and
  * meanings; SQLite INTEGER is PostgreSQL bigint, JSON is kept as text in both).
  */
-import { foldEvent } from '../listener/core/ingest.js';
+import { foldEvent, postOf } from '../listener/core/ingest.js';
 import { anomaliesOf, type Job, type JobOutput, type JobWarningEntry, type TerminalEvent } from '../listener/core/job-state.js';
 import type { Forward, ForwardState, Notification, NotificationState, Post } from '../listener/core/store-port.js';
-import type { VideoStatus } from '../listener/core/job-state.js';
 
 export interface JobRow {
   job_id: string;
@@ -34,6 +33,8 @@ export interface JobRow {
   first_event_at: number;
   last_event_at: number;
   event_count: number;
+  /** When the row was last written (epoch ms). */
+  updated_at: number;
 }
 
 export function jobFromRow(r: JobRow): Job {
@@ -125,17 +126,15 @@ export function notificationFromRow(r: Record<string, unknown>): Notification {
   };
 }
 
-export function postFromRow(r: Record<string, unknown>): Post {
-  return {
-    postId: r.post_id as string,
-    jobId: r.job_id as string,
-    videoStatus: r.video_status as VideoStatus,
-    videoUrl: r.video_url as string | null,
-    thumbnailUrl: r.thumbnail_url as string | null,
-    updatedAt: r.updated_at as number,
-  };
+/**
+ * A post is its newest job's view (core's postOf): it is read from the jobs table, not stored. Keeping a posts row in
+ * step cost every processed event a read of the post's newest job and an upsert (SQLite: +12–13 % events/s without
+ * them; PostgreSQL: two statements and a lock per batch, +25–30 %; issue 17, bench/README.md). `updatedAt` is when
+ * that job was last written.
+ */
+export function postFromJobRow(r: JobRow): Post {
+  return postOf(jobFromRow(r), r.updated_at);
 }
-
 
 export function forwardFromRow(r: Record<string, unknown>): Forward {
   return {

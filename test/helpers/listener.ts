@@ -126,6 +126,6 @@ export async function get(url: string, pathname: string, headers: Record<string,
 /** Row counts of every table: "nothing was written" means these do not change. */
 export function tableCounts(db: Db): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const t of ['inbox', 'jobs', 'posts', 'outbox']) out[t] = (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+  for (const t of ['inbox', 'jobs', 'outbox', 'forwards']) out[t] = (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
   return out;
 }

@@ -204,7 +204,7 @@ describe.runIf(builtCliAvailable())('vidpipe listen (built CLI)', () => {
     db.close();
     const tooNew = spawnCli(['listen', '--port', '0', '--db', 'new.db'], { cwd, env: { VIDPIPE_API_KEY: 'k' } });
     expect((await tooNew.exited).code).toBe(2);
-    expect(tooNew.stderr()).toMatch(/error: .*new\.db has schema version 42, newer than this vidpipe understands \(5\)\.\nhint: Upgrade vidpipe/);
+    expect(tooNew.stderr()).toMatch(/error: .*new\.db has schema version 42, newer than this vidpipe understands \(6\)\.\nhint: Upgrade vidpipe/);
 
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { VidpipeError } from '../../src/errors.js';
 import { migrate, openDatabase, schemaVersion } from '../../src/store/sqlite/db.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations/index.js';
+import { createQueries } from '../../src/store/sqlite/queries.js';
 import { tempDir } from '../helpers/listener.js';
 
 const tmp = tempDir();
@@ -73,6 +74,26 @@ describe('openDatabase', () => {
     // Newest first_event_at wins, ties by job id; the rows are kept.
     expect(db.prepare(query).get('p1')).toEqual({ job_id: 'c' });
     expect((db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n).toBe(4);
+    db.close();
+  });
+
+  it('migration 006 drops the posts table; a post is then read from its newest job, the same as before', () => {
+    const f = file();
+    const v5 = openDatabase(f, { migrations: MIGRATIONS.slice(0, 5) });
+    const insert = v5.prepare(
+      "INSERT INTO jobs (job_id, status, status_at, status_event, post_id, first_event_at, last_event_at, updated_at) VALUES (?, ?, 0, ?, 'p1', ?, ?, ?)",
+    );
+    insert.run('old', 'COMPLETE', 'COMPLETE', 5, 5, 50);
+    insert.run('new', 'PROGRESSING', 'PROGRESSING', 9, 9, 90);
+    v5.prepare("INSERT INTO posts (post_id, job_id, video_status, updated_at) VALUES ('p1', 'new', 'processing', 90)").run();
+    v5.close();
+
+    const db = openDatabase(f);
+    expect(schemaVersion(db)).toBe(6);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'posts'").get()).toBeUndefined();
+    expect(createQueries(db).getPost('p1')).toEqual({ postId: 'p1', jobId: 'new', videoStatus: 'processing', videoUrl: null, thumbnailUrl: null, updatedAt: 90 });
+    expect(createQueries(db).getPost('p2')).toBeUndefined();
+    expect((db.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n).toBe(2);
     db.close();
   });
 

@@ -4,8 +4,8 @@
  * is stored once, and the answer comes only after the event is durable (Stripe's and Svix's receiver guides: verify,
  * dedupe on the event id, commit, answer fast, work later). It knows no HTTP and no database engine.
  *
- * foldEvent() and postOf() are the domain rules the store adapters apply inside their transaction, so both engines
- * compute a job and a post the same way.
+ * foldEvent() is the domain rule the store adapters apply inside their transaction, and postOf() the one they read a
+ * post by, so both engines compute a job and a post the same way.
  */
 import { MEDIACONVERT_DETAIL_TYPE, MEDIACONVERT_SOURCE } from '../../events/types.js';
 import type { NormalisedEvent } from '../../events/normalise.js';
@@ -85,13 +85,13 @@ export function foldEvent(existing: Job | undefined, event: NormalisedEvent): { 
   return { job, notify: notificationFor(event, job) };
 }
 
-/** The post's row from its newest job (a re-upload starts a new job for the same post; the newest is the one shown). */
-export function postOf(newest: Job, now: number): Post {
+/**
+ * A post as its newest job shows it (a re-upload starts a new job for the same post). Which job is newest, the largest
+ * firstEventAt with ties to the larger job id, is the stores' read: an ORDER BY on the jobs' (post_id, first_event_at,
+ * job_id) index. `updatedAt` is when that job was last written.
+ */
+export function postOf(newest: Job, updatedAt: number): Post {
   const state = postStateOf(newest);
-  return { postId: newest.postId as string, jobId: newest.jobId, videoStatus: state.videoStatus, videoUrl: state.videoUrl, thumbnailUrl: state.thumbnailUrl, updatedAt: now };
+  return { postId: newest.postId as string, jobId: newest.jobId, videoStatus: state.videoStatus, videoUrl: state.videoUrl, thumbnailUrl: state.thumbnailUrl, updatedAt };
 }
 
-/** A post follows its newest job: the largest (firstEventAt, jobId). */
-export function newerJob(a: Pick<Job, 'firstEventAt' | 'jobId'>, b: Pick<Job, 'firstEventAt' | 'jobId'>): boolean {
-  return a.firstEventAt > b.firstEventAt || (a.firstEventAt === b.firstEventAt && a.jobId > b.jobId);
-}

@@ -138,7 +138,7 @@ export interface ListenerStore {
    */
   lookupEvent(eventId: string): { jobId: string | null } | undefined | Promise<{ jobId: string | null } | undefined>;
   /**
-   * Stores one event durably — inbox, job fold, post, outbox in one transaction — and resolves only after COMMIT.
+   * Stores one event durably — inbox, job fold, outbox in one transaction — and resolves only after COMMIT.
    * `bodyText` is the body exactly as received, stored as is. Rejects with StoreUnavailableError when the database
    * cannot take the write (busy, gone, full, read-only): the caller answers 503 and the sender retries.
    */
@@ -153,6 +153,7 @@ export interface ListenerStore {
   getEventBodies(eventIds: readonly string[]): Promise<EventBody[]>;
   /** Newest first, keyset-paged; a cursor not made by this API → BadCursorError. */
   listVideos(query: ListVideosQuery): Promise<VideoPage>;
+  /** The post as its newest job shows it (core's postOf), read from the jobs: a post has no row of its own. */
   getPost(postId: string): Promise<Post | undefined>;
   notificationsForJob(jobId: string): Promise<Notification[]>;
 

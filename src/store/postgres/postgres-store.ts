@@ -4,10 +4,9 @@
  *
  * - Each event id is stored once, whichever instance receives it: the inbox's primary key, INSERT … ON CONFLICT DO
  *   NOTHING.
- * - No read-modify-write race on a job or a post: a batch takes a transaction-scoped advisory lock per job id, then per
- *   post id, each set in sorted order (so two batches never wait on each other in a cycle), before it reads, folds and
- *   writes them. Under READ COMMITTED a post's newest job is read after its lock is held, so it sees every job another
- *   instance committed for that post.
+ * - No read-modify-write race on a job: a batch takes a transaction-scoped advisory lock per job id, in sorted order
+ *   (so two batches never wait on each other in a cycle), before it reads, folds and writes them. A post is not
+ *   written at all: it is read from its newest job (getPost), so instances never race on one.
  * - Group commit: events that arrive while a batch commits form the next batch, written with a fixed number of
  *   set-based statements (json_populate_recordset) — a burst is not one round trip per event. A few batches commit at
  *   once on pooled connections. COMMIT returns once the WAL is flushed (synchronous_commit on, the default).
@@ -19,7 +18,7 @@ import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import type { NormalisedEvent } from '../../events/normalise.js';
 import { UsageError, VidpipeError } from '../../errors.js';
-import { foldEvent, newerJob, postOf } from '../../listener/core/ingest.js';
+import { foldEvent } from '../../listener/core/ingest.js';
 import type { Job } from '../../listener/core/job-state.js';
 import {
   decodeCursor,
@@ -43,7 +42,7 @@ import {
   type VideoPage,
 } from '../../listener/core/store-port.js';
 import { BatchWriter, type Committer, type EventOutcome, type EventToWrite } from '../batch-writer.js';
-import { forwardFromRow, jobFromRow, jobToParams, notificationFromRow, postFromRow, type JobRow } from '../rows.js';
+import { forwardFromRow, JOB_COLUMNS, jobFromRow, jobToParams, notificationFromRow, postFromJobRow, type JobRow } from '../rows.js';
 import { migratePostgres, quoteIdent } from './migrations.js';
 import { describePgError, isPgUnavailable, isPgRetryable } from './pg-errors.js';
 
@@ -199,16 +198,14 @@ export class PostgresStore implements ListenerStore {
       for (const r of (await c.query<{ event_id: string; job_id: string | null }>(`SELECT event_id, job_id FROM ${S}.inbox WHERE event_id = ANY($1)`, [notInserted])).rows)
         known.set(r.event_id, r.job_id);
 
-    // The new, processed events, grouped by job. Their jobs and posts take 4 statements: the locks, the job read, one
-    // that writes the jobs and the outbox and reads the posts' newest jobs, the post upsert (7 per batch in all instead
-    // of 10: +9 % events/s, issue 17, bench/README.md).
+    // The new, processed events, grouped by job: 3 statements (the job locks, the job read, the jobs upsert with the
+    // outbox insert). A post is read from its newest job (getPost), so nothing here writes or locks one: the post's
+    // lock, newest-job read and upsert cost +25–30 % events/s (issue 17, bench/README.md).
     const fresh = unique.filter((e) => inserted.has(e.event.eventId) && e.event.processed && e.event.detail && e.event.timestampMs !== undefined);
-    const jobs = new Map<string, Job | undefined>();
     if (fresh.length) {
       const jobIds = [...new Set(fresh.map((e) => (e.event.detail as { jobId: string }).jobId))].sort();
-      // A job's post is named by its events' userMetadata (the same map on every event of a job): locked with the jobs.
-      const postsNamed = [...new Set(fresh.map((e) => e.event.detail?.userMetadata?.postId).filter((p): p is string => typeof p === 'string'))].sort();
-      await lockKeys(c, { job: jobIds, post: postsNamed });
+      await lockJobs(c, jobIds);
+      const jobs = new Map<string, Job | undefined>();
       for (const r of (await c.query<JobRow>(`SELECT * FROM ${S}.jobs WHERE job_id = ANY($1)`, [jobIds])).rows) jobs.set(r.job_id, jobFromRow(r));
       const outbox: Record<string, unknown>[] = [];
       const skip = this.options.skipNotificationsReason;
@@ -219,47 +216,17 @@ export class PostgresStore implements ListenerStore {
         if (notify)
           outbox.push({ job_id: jobId, kind: notify, event_id: event.eventId, next_attempt_at: now, created_at: now, state: skip ? 'skipped' : 'pending', last_error: skip ?? null });
       }
-      const postIds = [...new Set([...jobs.values()].map((j) => j?.postId).filter((p): p is string => typeof p === 'string'))].sort();
-      // A post known only from a stored job (its events named none): locked now, still before anything reads it.
-      const unlocked = postIds.filter((p) => !postsNamed.includes(p));
-      if (unlocked.length) await lockKeys(c, { job: [], post: unlocked });
-
-      // The jobs and the outbox written, and each post's newest job read, in one statement. Its reads share one
-      // snapshot, taken after the locks above, so they see every job another instance committed for these posts; this
-      // batch's own jobs come from the upsert's RETURNING, which the snapshot does not show.
       const jobRows = [...jobs.values()].map((j) => jobToParams(j as Job, now));
-      const cols = Object.keys(jobRows[0] as object);
-      const newest = await c.query<JobRow>(
+      await c.query(
         `WITH up AS (
-           INSERT INTO ${S}.jobs (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM json_populate_recordset(NULL::${S}.jobs, $1)
-           ON CONFLICT (job_id) DO UPDATE SET ${cols.filter((x) => x !== 'job_id').map((x) => `${x} = excluded.${x}`).join(', ')}
-           RETURNING *
-         ), notified AS (
-           INSERT INTO ${S}.outbox (job_id, kind, event_id, next_attempt_at, created_at, state, last_error)
-           SELECT job_id, kind, event_id, next_attempt_at, created_at, state, last_error FROM json_populate_recordset(NULL::${S}.outbox, $2)
-           ON CONFLICT (job_id, kind) DO NOTHING
+           INSERT INTO ${S}.jobs (${JOB_COLUMNS.join(', ')}) SELECT ${JOB_COLUMNS.join(', ')} FROM json_populate_recordset(NULL::${S}.jobs, $1)
+           ON CONFLICT (job_id) DO UPDATE SET ${JOB_COLUMNS.filter((x) => x !== 'job_id').map((x) => `${x} = excluded.${x}`).join(', ')}
          )
-         SELECT DISTINCT ON (post_id) * FROM (
-           SELECT * FROM up WHERE post_id = ANY($3)
-           UNION ALL
-           SELECT * FROM ${S}.jobs WHERE post_id = ANY($3) AND job_id NOT IN (SELECT job_id FROM up)
-         ) j
-         ORDER BY post_id, first_event_at DESC, job_id DESC`,
-        [JSON.stringify(jobRows), JSON.stringify(outbox), postIds],
+         INSERT INTO ${S}.outbox (job_id, kind, event_id, next_attempt_at, created_at, state, last_error)
+         SELECT job_id, kind, event_id, next_attempt_at, created_at, state, last_error FROM json_populate_recordset(NULL::${S}.outbox, $2)
+         ON CONFLICT (job_id, kind) DO NOTHING`,
+        [JSON.stringify(jobRows), JSON.stringify(outbox)],
       );
-      if (postIds.length) {
-        const posts = newest.rows.map((r) => {
-          const job = jobs.get(r.job_id) ?? jobFromRow(r);
-          const p = postOf(job, now);
-          return { post_id: p.postId, job_id: p.jobId, video_status: p.videoStatus, video_url: p.videoUrl, thumbnail_url: p.thumbnailUrl, updated_at: now };
-        });
-        await c.query(
-          `INSERT INTO ${S}.posts SELECT * FROM json_populate_recordset(NULL::${S}.posts, $1)
-           ON CONFLICT (post_id) DO UPDATE SET job_id = excluded.job_id, video_status = excluded.video_status, video_url = excluded.video_url,
-             thumbnail_url = excluded.thumbnail_url, updated_at = excluded.updated_at`,
-          [JSON.stringify(posts)],
-        );
-      }
     }
 
     return events.map((e, i): EventOutcome => {
@@ -334,8 +301,9 @@ export class PostgresStore implements ListenerStore {
   }
 
   async getPost(postId: string): Promise<Post | undefined> {
-    const r = (await this.query<Record<string, unknown>>(`SELECT * FROM ${this.S}.posts WHERE post_id = $1`, [postId])).rows[0];
-    return r && postFromRow(r);
+    const q = `SELECT * FROM ${this.S}.jobs WHERE post_id = $1 ORDER BY first_event_at DESC, job_id DESC LIMIT 1`;
+    const r = (await this.query<JobRow>(q, [postId])).rows[0];
+    return r && postFromJobRow(r);
   }
 
   async notificationsForJob(jobId: string): Promise<Notification[]> {
@@ -575,15 +543,13 @@ class PgCommitter implements Committer {
 }
 
 /**
- * Transaction-scoped advisory locks, released at COMMIT/ROLLBACK: every job key, then every post key, each set sorted
- * by the caller, in one statement. Every batch takes them in this order (jobs before posts), so two batches never wait
- * on each other in a cycle; a post lock taken later (a post known only from a stored job) can, and PostgreSQL's
- * deadlock detection then fails one batch, which is retried (isPgRetryable).
+ * Transaction-scoped advisory locks on the batch's jobs, released at COMMIT/ROLLBACK, in one statement. The caller sorts
+ * the ids, so two batches take their common locks in one order and never wait on each other in a cycle (were one to,
+ * PostgreSQL's deadlock detection fails a batch, which is retried: isPgRetryable).
  */
-async function lockKeys(c: PoolClient, keys: { job: string[]; post: string[] }): Promise<void> {
-  const all = [...keys.job.map((k) => `vidpipe:job:${k}`), ...keys.post.map((k) => `vidpipe:post:${k}`)];
-  // unnest yields the array's elements in order, and each lock is taken as its row is produced.
-  await c.query(`SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest($1::text[]) AS t(k)`, [all]);
+async function lockJobs(c: PoolClient, jobIds: readonly string[]): Promise<void> {
+  // unnest yields the array's elements in order (sorted by the caller), and each lock is taken as its row is produced.
+  await c.query(`SELECT pg_advisory_xact_lock(hashtext('vidpipe:job:' || k)) FROM unnest($1::text[]) AS t(k)`, [jobIds]);
 }
 
 /** A connection or migration failure at start-up, as a user error naming the fix (never the password). */

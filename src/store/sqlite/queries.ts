@@ -1,10 +1,11 @@
 /**
  * The SQLite adapter's statements, prepared once on one connection, synchronous (better-sqlite3). recordEvent() is
- * the one write path for an incoming event (inbox → job → post → outbox) with the core's fold and notification
- * policy; the caller wraps it in a transaction (see batch-writer.ts). sqlite-store.ts puts the async port on top.
+ * the one write path for an incoming event (inbox → job → outbox; a post is read from its newest job) with the core's
+ * fold and notification policy; the caller wraps it in a transaction (see batch-writer.ts). sqlite-store.ts puts the
+ * async port on top.
  */
 import type { Db } from './db.js';
-import { foldEvent, postOf } from '../../listener/core/ingest.js';
+import { foldEvent } from '../../listener/core/ingest.js';
 import type { Job } from '../../listener/core/job-state.js';
 import {
   decodeCursor,
@@ -24,7 +25,7 @@ import {
   type RequeueSelection,
   type VideoPage,
 } from '../../listener/core/store-port.js';
-import { forwardFromRow, JOB_COLUMNS, jobFromRow, jobToParams, notificationFromRow, postFromRow, type JobRow } from '../rows.js';
+import { forwardFromRow, JOB_COLUMNS, jobFromRow, jobToParams, notificationFromRow, postFromJobRow, type JobRow } from '../rows.js';
 import type { NormalisedEvent } from '../../events/normalise.js';
 
 export type Queries = ReturnType<typeof createQueries>;
@@ -54,16 +55,9 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
       `INSERT INTO jobs (${JOB_COLUMNS.join(', ')}) VALUES (${JOB_COLUMNS.map((c) => `@${c}`).join(', ')})
        ON CONFLICT (job_id) DO UPDATE SET ${JOB_COLUMNS.filter((c) => c !== 'job_id').map((c) => `${c} = excluded.${c}`).join(', ')}`,
     ),
-    // A post follows its newest job (a re-upload starts a new job for the same post); ties by job id.
-    // From the index alone (migration 003): the job's row is only read when it is not the one just written.
-    postJob: db.prepare<[string], { job_id: string }>('SELECT job_id FROM jobs WHERE post_id = ? ORDER BY first_event_at DESC, job_id DESC LIMIT 1'),
-    postUpsert: db.prepare(
-      `INSERT INTO posts (post_id, job_id, video_status, video_url, thumbnail_url, updated_at)
-       VALUES (@post_id, @job_id, @video_status, @video_url, @thumbnail_url, @updated_at)
-       ON CONFLICT (post_id) DO UPDATE SET job_id = excluded.job_id, video_status = excluded.video_status,
-         video_url = excluded.video_url, thumbnail_url = excluded.thumbnail_url, updated_at = excluded.updated_at`,
-    ),
-    postGet: db.prepare<[string], Record<string, unknown>>('SELECT * FROM posts WHERE post_id = ?'),
+    // A post follows its newest job (a re-upload starts a new job for the same post); ties by job id. It is read, not
+    // stored (rows.ts, postFromJobRow): the index of migration 003 finds the row without sorting.
+    postNewestJob: db.prepare<[string], JobRow>('SELECT * FROM jobs WHERE post_id = ? ORDER BY first_event_at DESC, job_id DESC LIMIT 1'),
     outboxInsert: db.prepare(
       `INSERT INTO outbox (job_id, kind, event_id, next_attempt_at, created_at, state, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (job_id, kind) DO NOTHING`,
@@ -148,19 +142,6 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
       const { job, notify } = foldEvent(existing && jobFromRow(existing), event);
       s.jobUpsert.run(jobToParams(job, now));
       if (notify) s.outboxInsert.run(job.jobId, notify, event.eventId, now, now, skipReason ? 'skipped' : 'pending', skipReason ?? null);
-      if (job.postId !== null) {
-        const currentId = (s.postJob.get(job.postId) as { job_id: string }).job_id;
-        const current = currentId === job.jobId ? job : jobFromRow(s.jobGet.get(currentId) as JobRow);
-        const post = postOf(current, now);
-        s.postUpsert.run({
-          post_id: post.postId,
-          job_id: post.jobId,
-          video_status: post.videoStatus,
-          video_url: post.videoUrl,
-          thumbnail_url: post.thumbnailUrl,
-          updated_at: now,
-        });
-      }
       return { status: 'processed', eventId: event.eventId, jobId: job.jobId };
     },
 
@@ -215,8 +196,8 @@ export function createQueries(db: Db, options: QueriesOptions = {}) {
     },
 
     getPost(postId: string): Post | undefined {
-      const row = s.postGet.get(postId);
-      return row && postFromRow(row);
+      const row = s.postNewestJob.get(postId);
+      return row && postFromJobRow(row);
     },
 
     notificationsForJob(jobId: string): Notification[] {
