@@ -128,9 +128,9 @@ export function notificationFromRow(r: Record<string, unknown>): Notification {
 
 /**
  * A post is its newest job's view (core's postOf): it is read from the jobs table, not stored. Keeping a posts row in
- * step cost every processed event a read of the post's newest job and an upsert (SQLite: +12–13 % events/s without
- * them; PostgreSQL: two statements and a lock per batch, +25–30 %; issue 17, bench/README.md). `updatedAt` is when
- * that job was last written.
+ * step cost every processed event a read of the post's newest job and an upsert, and every PostgreSQL batch a post
+ * lock; without them, 4 alternating pairs each gave SQLite +7 % events/s and PostgreSQL +20 % (issue 17,
+ * bench/README.md). `updatedAt` is when that job was last written.
  */
 export function postFromJobRow(r: JobRow): Post {
   return postOf(jobFromRow(r), r.updated_at);
