@@ -1,7 +1,7 @@
 /**
  * argv → run → exit code. The only place that sets process.exitCode (ARCHITECTURE convention 4).
  */
-import { CommanderError } from 'commander';
+import { CommanderError } from './commander.js';
 import { ExitCode, isVidpipeError } from '../errors.js';
 import { buildProgram } from './program.js';
 

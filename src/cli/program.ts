@@ -3,7 +3,7 @@
  * it names (its module, and inside its action its heavy modules: fastify, the AWS SDK), and a run that names none
  * (`vidpipe`, `vidpipe --help`, a misspelt verb) lists every verb from commands/index.ts without loading any.
  */
-import { Command, Help, Option } from 'commander';
+import { Command, Help, Option } from './commander.js';
 import { packageInfo } from '../util/package-root.js';
 import { VERBS, registerCommands, termOf } from './commands/index.js';
 
