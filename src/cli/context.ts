@@ -3,7 +3,7 @@
  * here, at the edge (ARCHITECTURE convention 3); services get typed values.
  */
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { Option } from './commander.js';
 import path from 'node:path';
 import { resolveRegion, type RegionSource } from '../aws/region.js';
 import { UsageError } from '../errors.js';

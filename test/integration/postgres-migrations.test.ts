@@ -20,7 +20,7 @@ describe.runIf(Boolean(server))('PostgreSQL migrations', () => {
     const client = new pg.Client({ connectionString: server!.url });
     await client.connect();
     try {
-      expect(await migratePostgres(client as unknown as pg.PoolClient, schema, 'test', PG_MIGRATIONS.slice(0, 2))).toBe(2);
+      expect(await migratePostgres(client, schema, 'test', PG_MIGRATIONS.slice(0, 2))).toBe(2);
       const S = quoteIdent(schema);
       const job = `INSERT INTO ${S}.jobs (job_id, status, status_at, status_event, post_id, first_event_at, last_event_at, updated_at) VALUES ($1, $2, 0, $2, 'p1', $3, $3, $4)`;
       await client.query(job, ['old', 'COMPLETE', 5, 50]);

@@ -2,7 +2,7 @@
  * `vidpipe dlq list | show ID | redrive [--via http|eventbridge] [--to URL] [--max N] [--dry-run]`: the dead-letter
  * queue as an inbox. Nothing is deleted unless its event was accepted again.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../commander.js';
 import { RemoteRejectedError, UsageError } from '../../errors.js';
 import { renderTable, type Output } from '../../output/output.js';
 import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext, parseInteger, parseUrl } from '../context.js';

@@ -1,5 +1,5 @@
 /** `vidpipe init`: writes vidpipe.config.json from flags and (on a terminal) prompts; refuses to overwrite without --force. */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../commander.js';
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { commandContext, parseInteger } from '../context.js';

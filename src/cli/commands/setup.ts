@@ -2,7 +2,7 @@
  * `vidpipe setup`: plan, confirm, apply, summarise. `--plan` (alias `--dry-run`) only prints the plan.
  * A run with nothing to change makes no mutating AWS call.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../commander.js';
 import { VidpipeError } from '../../errors.js';
 import { addAwsOptions, awsOptionsFrom, awsTargetFrom, commandContext } from '../context.js';
 import { summaryOf } from './index.js';

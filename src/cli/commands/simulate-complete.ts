@@ -2,7 +2,7 @@
  * `vidpipe simulate-complete`: faithful MediaConvert job events on demand, POSTed to the listener as an EventBridge
  * API destination would, or put on the default bus. Parses and checks flags, calls src/simulate, renders.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../commander.js';
 import { RemoteRejectedError, UsageError } from '../../errors.js';
 import { JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from '../../events/types.js';
 import { hlsOutputsFor, thumbnailPathFor, type SimulatedOutputs } from '../../events/build.js';

@@ -2,7 +2,7 @@
  * `vidpipe upload <file...>`: thin command; the work is in src/upload/upload-service.ts (imported on use, so
  * `vidpipe --help` does not load the AWS SDK).
  */
-import { Command, Option } from 'commander';
+import { Command, Option } from '../commander.js';
 import { JOB_TEMPLATE_NAMES, type JobTemplateName } from '../../../templates/job-templates.js';
 import { UsageError } from '../../errors.js';
 import { addAwsOptions, awsOptionsFrom, commandContext, parseInteger, parseUrl } from '../context.js';

@@ -9,7 +9,7 @@
  * two instances started at once never both migrate, and a failure leaves nothing half-created (PostgreSQL's DDL is
  * transactional).
  */
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { VidpipeError } from '../../errors.js';
 
 export interface PgMigration {
@@ -143,7 +143,7 @@ export function quoteIdent(name: string): string {
 }
 
 /** Runs what is pending; returns the version the schema is at. Throws DB_TOO_NEW for a schema from a newer vidpipe. */
-export async function migratePostgres(client: PoolClient, schema: string, where: string, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number> {
+export async function migratePostgres(client: ClientBase, schema: string, where: string, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number> {
   const S = quoteIdent(schema);
   const latest = migrations.at(-1)?.version ?? 0;
   await client.query('BEGIN');
